@@ -1,0 +1,7 @@
+//! Jiban's rules, as pure functions.
+//!
+//! Nothing in this crate reads the clock, the network, a file or a database: time is a
+//! parameter (`now`), and every rule is a small function whose doc comment names its
+//! source (a law and article, or a section of DESIGN.md).
+
+pub mod deadline;

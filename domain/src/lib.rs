@@ -4,4 +4,11 @@
 //! parameter (`now`), and every rule is a small function whose doc comment names its
 //! source (a law and article, or a section of DESIGN.md).
 
+pub mod actor;
 pub mod deadline;
+pub mod error;
+pub mod ticket;
+pub mod values;
+
+pub use actor::{Actor, User};
+pub use error::{DomainError, ErrorKind};

@@ -1,3 +1,12 @@
-//! Deadlines (DESIGN.md section 4): the working-day calendar and the SLA table.
+//! Deadlines (DESIGN.md section 4): the working-day calendar, the SLA table, and the
+//! deadlines in force.
 
 pub mod calendar;
+mod due;
+mod policy;
+
+pub use calendar::{Calendar, CalendarDay, CalendarError, Counted, DayKind};
+pub use due::{Adjustment, Deadline, extend, pause_shift};
+pub use policy::{
+    Limit, LimitUnit, MAX_MINUTES, MAX_WORKING_DAYS, SlaPolicy, SlaTable, default_policy,
+};

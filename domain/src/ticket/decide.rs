@@ -1,0 +1,525 @@
+//! `submit` and `decide`: who may do what, in which state, and what it sets off.
+
+use chrono::{DateTime, Utc};
+
+use crate::actor::{Actor, User};
+use crate::deadline::Deadline;
+use crate::error::DomainError;
+use crate::values::{INFO_ITEMS_MAX, Kind, Role, Urgency};
+
+use super::command::{Command, NewTicket};
+use super::event::{Deadlines, EscalationReason, Event, EventData, Submitted};
+use super::rules::{self, ACCEPTED_OPEN, ANSWERED, IN_HAND, can_see, require_status};
+use super::state::{CloseReason, Status, Ticket};
+use super::{RATING_WINDOW_WORKING_DAYS, Rules};
+
+/// A new ticket (DESIGN.md sections 1 and 3): an enterprise files for itself, a liaison for
+/// an enterprise it is stationed at, an officer or supervisor for any; its category
+/// dispatches it; without an urgency it is `general`; its deadlines start now.
+pub fn submit(
+    new: NewTicket,
+    actor: &Actor,
+    now: DateTime<Utc>,
+    rules: &Rules,
+) -> Result<Event, DomainError> {
+    let Actor::User(user) = actor else {
+        return Err(DomainError::NotPermitted("the system files no tickets"));
+    };
+    let enterprise_id = filing_enterprise(user, &new)?;
+    let department_id = *rules
+        .categories
+        .get(&new.category)
+        .ok_or(DomainError::Refused {
+            field: "category",
+            code: "unknown_category",
+            message: "no such category: GET /v1/categories lists them",
+        })?;
+    let urgency = new.urgency.unwrap_or(Urgency::General);
+    let submitted = Submitted {
+        id: new.id,
+        number: new.number,
+        enterprise_id,
+        kind: new.kind,
+        urgency,
+        category: new.category,
+        title: new.title.into_string(),
+        description: new.description.into_string(),
+        channel: rules::channel_of(user.role),
+        department_id,
+        deadlines: fresh_deadlines(now, urgency, rules),
+    };
+    Ok(Event {
+        at: now,
+        actor_id: Some(user.id),
+        data: EventData::Submitted(Box::new(submitted)),
+    })
+}
+
+/// Whose ticket it is (DESIGN.md section 1, who may file).
+fn filing_enterprise(
+    user: &User,
+    new: &NewTicket,
+) -> Result<crate::values::EnterpriseId, DomainError> {
+    let required = DomainError::Refused {
+        field: "enterprise_id",
+        code: "required",
+        message: "name the enterprise the ticket is filed for",
+    };
+    match user.role {
+        Role::Enterprise => {
+            let own = user.enterprise_id.ok_or(DomainError::NotPermitted(
+                "this enterprise account belongs to no enterprise",
+            ))?;
+            match new.enterprise_id {
+                Some(other) if other != own => Err(DomainError::NotPermitted(
+                    "an enterprise files tickets only for itself",
+                )),
+                _ => Ok(own),
+            }
+        }
+        Role::Liaison => {
+            let enterprise = match (new.enterprise_id, user.stationed_at.as_slice()) {
+                (Some(e), _) => e,
+                (None, [only]) => *only,
+                (None, _) => return Err(required),
+            };
+            if user.is_stationed_at(enterprise) {
+                Ok(enterprise)
+            } else {
+                Err(DomainError::NotPermitted(
+                    "a liaison files only for the enterprises it is stationed at",
+                ))
+            }
+        }
+        Role::Officer | Role::Supervisor => new.enterprise_id.ok_or(required),
+        Role::Admin => Err(admin_refusal()),
+    }
+}
+
+fn admin_refusal() -> DomainError {
+    DomainError::NotPermitted("admins read tickets for support and act on none")
+}
+
+/// The three deadlines of a class, counted from `start` (DESIGN.md section 4).
+fn fresh_deadlines(start: DateTime<Utc>, urgency: Urgency, rules: &Rules) -> Deadlines {
+    let policy = rules.sla.get(urgency);
+    Deadlines {
+        accept: Deadline::start(start, policy.accept, &rules.calendar),
+        contact: Deadline::start(start, policy.contact, &rules.calendar),
+        resolve: Deadline::start(start, policy.resolve, &rules.calendar),
+    }
+}
+
+/// Decides a command on a ticket: the events it causes, or the rule that refuses it. A
+/// ticket outside the actor's scope is "not found" whatever the command (DESIGN.md
+/// section 1: ids do not leak).
+pub fn decide(
+    ticket: &Ticket,
+    command: Command,
+    actor: &Actor,
+    now: DateTime<Utc>,
+    rules: &Rules,
+) -> Result<Vec<Event>, DomainError> {
+    if !can_see(actor, ticket) {
+        return Err(DomainError::NotFound);
+    }
+    let data = match actor {
+        Actor::System => decide_for_system(ticket, command, now)?,
+        Actor::User(user) if user.role == Role::Admin => return Err(admin_refusal()),
+        Actor::User(user) => decide_for_user(ticket, command, user, now, rules)?,
+    };
+    Ok(data
+        .into_iter()
+        .map(|data| Event {
+            at: now,
+            actor_id: actor.id(),
+            data,
+        })
+        .collect())
+}
+
+/// The scanner only closes tickets whose rating window ended unrated (DESIGN.md rule 7).
+fn decide_for_system(
+    ticket: &Ticket,
+    command: Command,
+    now: DateTime<Utc>,
+) -> Result<Vec<EventData>, DomainError> {
+    match command {
+        Command::CloseUnrated => {
+            require_status(ticket, "close", ANSWERED)?;
+            rules::rating_window_ended(ticket, now)?;
+            Ok(vec![EventData::Closed {
+                reason: CloseReason::RatingWindowEnded,
+            }])
+        }
+        _ => Err(DomainError::NotPermitted(
+            "the system only closes tickets whose rating window ended",
+        )),
+    }
+}
+
+fn only(user: &User, roles: &[Role], message: &'static str) -> Result<(), DomainError> {
+    if roles.contains(&user.role) {
+        Ok(())
+    } else {
+        Err(DomainError::NotPermitted(message))
+    }
+}
+
+fn decide_for_user(
+    t: &Ticket,
+    command: Command,
+    user: &User,
+    now: DateTime<Utc>,
+    rules: &Rules,
+) -> Result<Vec<EventData>, DomainError> {
+    use Role::*;
+    let action = command.name();
+    let events = match command {
+        Command::Accept {
+            department_id,
+            assignee,
+            urgency,
+            resolve_with,
+        } => {
+            only(
+                user,
+                &[Officer, Liaison],
+                "only officers and liaisons accept tickets",
+            )?;
+            require_status(t, action, &[Status::Submitted])?;
+            // An officer's acceptance defaults to its own department (DESIGN.md section 1).
+            let department_id = department_id.or(match user.role {
+                Officer => user.department_id.or(t.department_id),
+                _ => t.department_id,
+            });
+            let assignee_id = match assignee {
+                Some(a) if rules::may_be_assigned(&a, department_id, t) => Some(a.id),
+                Some(_) => return Err(assignee_not_eligible()),
+                None if rules::may_be_assigned(user, department_id, t) => Some(user.id),
+                None => None,
+            };
+            // An urgency correction recomputes the deadlines from the received instant
+            // (DESIGN.md section 3, "Urgency classes").
+            let corrected = urgency.filter(|u| *u != t.urgency);
+            let deadlines = corrected.map(|u| Box::new(fresh_deadlines(t.created_at, u, rules)));
+            let mut events = vec![EventData::Accepted {
+                department_id,
+                assignee_id,
+                urgency: corrected.unwrap_or(t.urgency),
+                deadlines,
+            }];
+            if let Some(result) = resolve_with {
+                // 当场办结: consultations may be resolved at acceptance (DESIGN.md section 4).
+                if t.kind != Kind::Consultation {
+                    return Err(DomainError::Refused {
+                        field: "result",
+                        code: "only_consultations_resolve_at_acceptance",
+                        message: "only a consultation may be resolved at acceptance",
+                    });
+                }
+                events.push(resolved(result.into_string(), now, rules));
+            }
+            events
+        }
+        Command::Dispose {
+            disposition,
+            explanation,
+            duplicate_of,
+        } => {
+            only(user, &[Officer], "only officers dispose of tickets")?;
+            require_status(t, action, &[Status::Submitted])?;
+            rules::duplicate_link(t, disposition, duplicate_of)?;
+            vec![EventData::Disposed {
+                disposition,
+                explanation: explanation.into_string(),
+                duplicate_of,
+            }]
+        }
+        Command::Assign { assignee } => {
+            only(
+                user,
+                &[Officer, Supervisor],
+                "only officers and supervisors assign",
+            )?;
+            require_status(t, action, IN_HAND)?;
+            if !rules::may_be_assigned(&assignee, t.department_id, t) {
+                return Err(assignee_not_eligible());
+            }
+            vec![EventData::Assigned {
+                assignee_id: assignee.id,
+            }]
+        }
+        Command::Transfer {
+            department_id,
+            reason,
+        } => {
+            only(
+                user,
+                &[Officer, Supervisor],
+                "only officers and supervisors transfer",
+            )?;
+            require_status(t, action, IN_HAND)?;
+            rules::may_transfer(user.role, t.transfer_count)?;
+            if t.department_id == Some(department_id) {
+                return Err(DomainError::SameDepartment);
+            }
+            vec![EventData::Transferred {
+                from_department_id: t.department_id,
+                to_department_id: department_id,
+                reason: reason.into_string(),
+            }]
+        }
+        Command::Contact { method, summary } => {
+            only(
+                user,
+                &[Officer, Liaison],
+                "only officers and liaisons record contacts",
+            )?;
+            require_status(t, action, ACCEPTED_OPEN)?;
+            vec![EventData::Contacted {
+                method,
+                summary: summary.into_string(),
+            }]
+        }
+        Command::Comment { body, internal } => {
+            if internal && user.role == Enterprise {
+                return Err(DomainError::NotPermitted(
+                    "enterprises cannot write internal comments",
+                ));
+            }
+            vec![EventData::Commented {
+                body: body.into_string(),
+                internal,
+            }]
+        }
+        Command::RequestInfo { items, note } => {
+            only(
+                user,
+                &[Officer, Liaison, Supervisor],
+                "only officers, liaisons and supervisors request information",
+            )?;
+            require_status(t, action, &[Status::InProgress])?;
+            rules::may_request_info(user.role, t.info_requests)?;
+            if items.is_empty() || items.len() > INFO_ITEMS_MAX {
+                return Err(DomainError::Refused {
+                    field: "items",
+                    code: "items_count",
+                    message: "list every missing item at once: 1 to 50 items",
+                });
+            }
+            vec![EventData::InfoRequested {
+                items: items.into_iter().map(|i| i.into_string()).collect(),
+                note: note.map(|n| n.into_string()),
+            }]
+        }
+        Command::SupplyInfo { body } => {
+            only(
+                user,
+                &[Enterprise, Liaison],
+                "only the enterprise or its liaison supplies information",
+            )?;
+            require_status(t, action, &[Status::AwaitingInfo])?;
+            let since = t.paused_since.unwrap_or(now);
+            let resume = |d: &Deadline| {
+                if d.is_met() {
+                    d.clone()
+                } else {
+                    d.paused(since, now, &rules.calendar)
+                }
+            };
+            vec![EventData::InfoSupplied {
+                body: body.into_string(),
+                contact: resume(&t.contact_due),
+                resolve: resume(&t.resolve_due),
+            }]
+        }
+        Command::RequestExtension { reason, amount } => {
+            only(user, &[Officer], "only officers request extensions")?;
+            require_status(t, action, ACCEPTED_OPEN)?;
+            rules::may_request_extension(t, amount)?;
+            vec![EventData::ExtensionRequested {
+                amount,
+                unit: t.resolve_due.limit.unit(),
+                reason: reason.into_string(),
+            }]
+        }
+        Command::DecideExtension { approve, note } => {
+            only(user, &[Supervisor], "only supervisors decide extensions")?;
+            require_status(t, action, ACCEPTED_OPEN)?;
+            rules::has_pending_extension(t)?;
+            let amount = t.extension.as_ref().map_or(0, |e| e.amount);
+            vec![EventData::ExtensionDecided {
+                approve,
+                note: note.map(|n| n.into_string()),
+                resolve: approve.then(|| t.resolve_due.extended(amount, &rules.calendar)),
+            }]
+        }
+        Command::Resolve { result } => {
+            only(
+                user,
+                &[Officer, Liaison],
+                "only officers and liaisons resolve tickets",
+            )?;
+            if user.role == Liaison && t.assignee_id != Some(user.id) {
+                return Err(DomainError::NotPermitted(
+                    "a liaison resolves only the tickets assigned to it",
+                ));
+            }
+            require_status(t, action, &[Status::InProgress])?;
+            vec![resolved(result.into_string(), now, rules)]
+        }
+        Command::Explain {
+            explanation,
+            policy_basis,
+            plan,
+        } => {
+            only(user, &[Officer], "only officers explain")?;
+            require_status(t, action, &[Status::InProgress])?;
+            vec![EventData::Explained {
+                explanation: explanation.into_string(),
+                policy_basis: policy_basis.into_string(),
+                plan: plan.map(|p| p.into_string()),
+                rating_due_at: rating_due(now, rules),
+            }]
+        }
+        Command::Rate { level, comment } => {
+            only(user, &[Enterprise], "only the enterprise rates its ticket")?;
+            require_status(t, action, ANSWERED)?;
+            rules::within_rating_window(t, now)?;
+            let rated = EventData::Rated {
+                level,
+                comment: comment.map(|c| c.into_string()),
+            };
+            if level.is_bad() {
+                // A bad rating reopens the ticket as a redo with fresh contact and resolve
+                // deadlines from the rating, and escalates it (DESIGN.md rule 7).
+                let fresh = fresh_deadlines(now, t.urgency, rules);
+                vec![
+                    rated,
+                    EventData::Reopened {
+                        contact: fresh.contact,
+                        resolve: fresh.resolve,
+                    },
+                    EventData::Escalated {
+                        reason: EscalationReason::BadRating,
+                        to_paired_leader: rules::escalates_to_paired_leader(t.redo_count),
+                    },
+                ]
+            } else {
+                vec![
+                    rated,
+                    EventData::Closed {
+                        reason: CloseReason::Rated,
+                    },
+                ]
+            }
+        }
+        Command::Appeal { reason } => {
+            only(user, &[Officer], "only officers appeal ratings")?;
+            let rating = t.rating.as_ref().ok_or(DomainError::NoRating)?;
+            if rating.appeal.is_some() {
+                return Err(DomainError::AppealAlreadyFiled);
+            }
+            vec![EventData::Appealed {
+                reason: reason.into_string(),
+            }]
+        }
+        Command::DecideAppeal { uphold, note } => {
+            only(user, &[Supervisor], "only supervisors decide appeals")?;
+            let pending = t
+                .rating
+                .as_ref()
+                .and_then(|r| r.appeal.as_ref())
+                .is_some_and(|a| a.decision == super::Decision::Pending);
+            if !pending {
+                return Err(DomainError::NoPendingAppeal);
+            }
+            vec![EventData::AppealDecided {
+                uphold,
+                note: note.map(|n| n.into_string()),
+            }]
+        }
+        Command::Withdraw { reason } => {
+            only(
+                user,
+                &[Enterprise],
+                "only the enterprise withdraws its ticket",
+            )?;
+            require_status(t, action, IN_HAND)?;
+            vec![EventData::Withdrawn {
+                reason: reason.into_string(),
+            }]
+        }
+        Command::CloseUnrated => {
+            return Err(DomainError::NotPermitted(
+                "only the deadline scanner closes unrated tickets",
+            ));
+        }
+        Command::AcknowledgeAlert {
+            alert_id,
+            recipients,
+        } => {
+            // An escalation is acknowledged by a recipient or any supervisor (DESIGN.md
+            // section 5).
+            if user.role != Supervisor && !recipients.contains(&user.id) {
+                return Err(DomainError::NotPermitted(
+                    "only the alert's recipients or a supervisor acknowledge it",
+                ));
+            }
+            vec![EventData::AlertAcknowledged { alert_id }]
+        }
+    };
+    Ok(events)
+}
+
+fn assignee_not_eligible() -> DomainError {
+    DomainError::Refused {
+        field: "assignee_id",
+        code: "assignee_not_eligible",
+        message: "assign an officer of the ticket's department or a liaison stationed at its enterprise",
+    }
+}
+
+/// Feedback is the result (DESIGN.md rule 6); the rating window opens.
+fn resolved(result: String, now: DateTime<Utc>, rules: &Rules) -> EventData {
+    EventData::Resolved {
+        result,
+        rating_due_at: rating_due(now, rules),
+    }
+}
+
+/// The rating window: 5 working days after resolve or explain (DESIGN.md section 4).
+fn rating_due(now: DateTime<Utc>, rules: &Rules) -> DateTime<Utc> {
+    rules
+        .calendar
+        .deadline_after(now, RATING_WINDOW_WORKING_DAYS)
+        .value
+}
+
+/// Recomputes a ticket's provisional deadlines on the calendar now loaded (DESIGN.md
+/// section 4: the one exception to deadlines being snapshots). `None` when nothing moves.
+pub fn recompute_provisional(ticket: &Ticket, now: DateTime<Utc>, rules: &Rules) -> Option<Event> {
+    let again = |d: &Deadline| {
+        if d.provisional {
+            d.recomputed(&rules.calendar)
+        } else {
+            d.clone()
+        }
+    };
+    let deadlines = Deadlines {
+        accept: again(&ticket.accept_due),
+        contact: again(&ticket.contact_due),
+        resolve: again(&ticket.resolve_due),
+    };
+    let unchanged = deadlines.accept == ticket.accept_due
+        && deadlines.contact == ticket.contact_due
+        && deadlines.resolve == ticket.resolve_due;
+    (!unchanged).then(|| Event {
+        at: now,
+        actor_id: None,
+        data: EventData::DeadlinesRecomputed {
+            deadlines: Box::new(deadlines),
+        },
+    })
+}

@@ -1,0 +1,213 @@
+//! What happened to a ticket: immutable facts with actor, time and data (DESIGN.md section
+//! 3, rule 9). The timeline is the audit trail; nothing updates or deletes an event.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::deadline::{Deadline, LimitUnit};
+use crate::values::{
+    AlertId, CategoryCode, Channel, ContactMethod, DepartmentId, Disposition, EnterpriseId, Kind,
+    RatingLevel, TicketId, TicketNumber, Urgency, UserId,
+};
+
+use super::state::CloseReason;
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Event {
+    pub at: DateTime<Utc>,
+    /// `None` for the system (the deadline scanner).
+    pub actor_id: Option<UserId>,
+    #[serde(flatten)]
+    pub data: EventData,
+}
+
+/// The three deadlines of a ticket, as set at that moment.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Deadlines {
+    pub accept: Deadline,
+    pub contact: Deadline,
+    pub resolve: Deadline,
+}
+
+/// Everything a new ticket starts with.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Submitted {
+    pub id: TicketId,
+    pub number: TicketNumber,
+    pub enterprise_id: EnterpriseId,
+    pub kind: Kind,
+    pub urgency: Urgency,
+    pub category: CategoryCode,
+    pub title: String,
+    pub description: String,
+    pub channel: Channel,
+    /// The department its category dispatches it to; `None`: the intake queue.
+    pub department_id: Option<DepartmentId>,
+    pub deadlines: Deadlines,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", content = "data", rename_all = "snake_case")]
+pub enum EventData {
+    Submitted(Box<Submitted>),
+    Accepted {
+        department_id: Option<DepartmentId>,
+        /// `None` when whoever accepted cannot work it there: the department picks it up.
+        assignee_id: Option<UserId>,
+        urgency: Urgency,
+        /// Present when the urgency was corrected: recomputed from the received instant.
+        deadlines: Option<Box<Deadlines>>,
+    },
+    Disposed {
+        disposition: Disposition,
+        explanation: String,
+        duplicate_of: Option<TicketId>,
+    },
+    Assigned {
+        assignee_id: UserId,
+    },
+    Transferred {
+        from_department_id: Option<DepartmentId>,
+        to_department_id: DepartmentId,
+        reason: String,
+    },
+    Contacted {
+        method: ContactMethod,
+        summary: String,
+    },
+    Commented {
+        body: String,
+        internal: bool,
+    },
+    InfoRequested {
+        items: Vec<String>,
+        note: Option<String>,
+    },
+    InfoSupplied {
+        body: String,
+        /// The open deadlines, moved by the pause.
+        contact: Deadline,
+        resolve: Deadline,
+    },
+    ExtensionRequested {
+        amount: u32,
+        unit: LimitUnit,
+        reason: String,
+    },
+    ExtensionDecided {
+        approve: bool,
+        note: Option<String>,
+        /// The extended resolve deadline, when approved.
+        resolve: Option<Deadline>,
+    },
+    Resolved {
+        result: String,
+        rating_due_at: DateTime<Utc>,
+    },
+    Explained {
+        explanation: String,
+        policy_basis: String,
+        plan: Option<String>,
+        rating_due_at: DateTime<Utc>,
+    },
+    Rated {
+        level: RatingLevel,
+        comment: Option<String>,
+    },
+    /// A bad rating sends the ticket back to work (rule 7).
+    Reopened {
+        contact: Deadline,
+        resolve: Deadline,
+    },
+    /// 提级督办: supervisors (and, from the second bad rating, the paired leader) take it up.
+    Escalated {
+        reason: EscalationReason,
+        to_paired_leader: bool,
+    },
+    Appealed {
+        reason: String,
+    },
+    AppealDecided {
+        uphold: bool,
+        note: Option<String>,
+    },
+    Withdrawn {
+        reason: String,
+    },
+    Closed {
+        reason: CloseReason,
+    },
+    AlertAcknowledged {
+        alert_id: AlertId,
+    },
+    /// A provisional deadline recomputed once its year's calendar was loaded.
+    DeadlinesRecomputed {
+        deadlines: Box<Deadlines>,
+    },
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EscalationReason {
+    BadRating,
+}
+
+impl EventData {
+    /// The event's kind as stored and shown, e.g. `info_requested`.
+    pub fn kind(&self) -> &'static str {
+        use EventData::*;
+        match self {
+            Submitted(_) => "submitted",
+            Accepted { .. } => "accepted",
+            Disposed { .. } => "disposed",
+            Assigned { .. } => "assigned",
+            Transferred { .. } => "transferred",
+            Contacted { .. } => "contacted",
+            Commented { .. } => "commented",
+            InfoRequested { .. } => "info_requested",
+            InfoSupplied { .. } => "info_supplied",
+            ExtensionRequested { .. } => "extension_requested",
+            ExtensionDecided { .. } => "extension_decided",
+            Resolved { .. } => "resolved",
+            Explained { .. } => "explained",
+            Rated { .. } => "rated",
+            Reopened { .. } => "reopened",
+            Escalated { .. } => "escalated",
+            Appealed { .. } => "appealed",
+            AppealDecided { .. } => "appeal_decided",
+            Withdrawn { .. } => "withdrawn",
+            Closed { .. } => "closed",
+            AlertAcknowledged { .. } => "alert_acknowledged",
+            DeadlinesRecomputed { .. } => "deadlines_recomputed",
+        }
+    }
+
+    /// Whether the event changes the ticket's state and so its `version`: comments and
+    /// alert acknowledgements do not (DESIGN.md section 3, rule 11).
+    pub fn changes_state(&self) -> bool {
+        !matches!(
+            self,
+            EventData::Commented { .. } | EventData::AlertAcknowledged { .. }
+        )
+    }
+
+    /// Internal entries are hidden from the enterprise (rule 8 and section 7, events):
+    /// internal comments, and the administration of the ticket inside government.
+    pub fn is_internal(&self) -> bool {
+        use EventData::*;
+        match self {
+            Commented { internal, .. } => *internal,
+            // The enterprise is told of an extension granted, not of one refused (Art. 15).
+            ExtensionDecided { approve, .. } => !approve,
+            Assigned { .. }
+            | Transferred { .. }
+            | ExtensionRequested { .. }
+            | Escalated { .. }
+            | Appealed { .. }
+            | AppealDecided { .. }
+            | AlertAcknowledged { .. }
+            | DeadlinesRecomputed { .. } => true,
+            _ => false,
+        }
+    }
+}

@@ -1,0 +1,472 @@
+//! The ticket as it stands, and `evolve`: how each event changes it.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::deadline::{Deadline, LimitUnit};
+use crate::values::{
+    CategoryCode, Channel, DepartmentId, Disposition, EnterpriseId, Kind, RatingLevel, TicketId,
+    TicketNumber, Urgency, UserId,
+};
+
+use super::event::{Event, EventData, Submitted};
+
+macro_rules! simple_enum {
+    ($(#[$doc:meta])* $name:ident { $($variant:ident = $wire:literal),+ $(,)? }) => {
+        $(#[$doc])*
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+        #[serde(rename_all = "snake_case")]
+        pub enum $name { $($variant),+ }
+
+        impl $name {
+            pub const ALL: &'static [$name] = &[$($name::$variant),+];
+
+            pub fn as_str(&self) -> &'static str {
+                match self { $($name::$variant => $wire),+ }
+            }
+
+            pub fn parse(s: &str) -> Option<Self> {
+                match s { $($wire => Some($name::$variant),)+ _ => None }
+            }
+        }
+
+        impl std::fmt::Display for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+    };
+}
+
+simple_enum!(
+    /// Where a ticket is in its lifecycle (DESIGN.md section 3).
+    Status {
+        Submitted = "submitted",
+        InProgress = "in_progress",
+        AwaitingInfo = "awaiting_info",
+        Resolved = "resolved",
+        Explained = "explained",
+        Closed = "closed",
+        Withdrawn = "withdrawn",
+    }
+);
+
+impl Status {
+    /// Closed and withdrawn are final.
+    pub fn is_final(self) -> bool {
+        matches!(self, Status::Closed | Status::Withdrawn)
+    }
+}
+
+simple_enum!(
+    /// Why a ticket was closed or withdrawn.
+    CloseReason {
+        Rated = "rated",
+        RatingWindowEnded = "rating_window_ended",
+        Redirect = "redirect",
+        Duplicate = "duplicate",
+        OutOfScope = "out_of_scope",
+        Withdrawn = "withdrawn",
+    }
+);
+
+impl From<Disposition> for CloseReason {
+    fn from(d: Disposition) -> Self {
+        match d {
+            Disposition::Redirect => CloseReason::Redirect,
+            Disposition::Duplicate => CloseReason::Duplicate,
+            Disposition::OutOfScope => CloseReason::OutOfScope,
+        }
+    }
+}
+
+simple_enum!(
+    /// A request's decision, while one waits for a supervisor.
+    Decision {
+        Pending = "pending",
+        Approved = "approved",
+        Rejected = "rejected",
+    }
+);
+
+/// The ticket's one extension (rule 5).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Extension {
+    pub amount: u32,
+    pub unit: LimitUnit,
+    pub reason: String,
+    pub requested_by: Option<UserId>,
+    pub requested_at: DateTime<Utc>,
+    pub decision: Decision,
+    pub decided_by: Option<UserId>,
+    pub note: Option<String>,
+}
+
+/// The latest rating (rule 7) and its appeal.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Rating {
+    pub level: RatingLevel,
+    pub comment: Option<String>,
+    pub rated_at: DateTime<Utc>,
+    pub appeal: Option<Appeal>,
+}
+
+impl Rating {
+    /// An upheld appeal removes the rating from the statistics only (rule 7).
+    pub fn counts(&self) -> bool {
+        !matches!(&self.appeal, Some(a) if a.decision == Decision::Approved)
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Appeal {
+    pub reason: String,
+    pub appealed_by: Option<UserId>,
+    pub appealed_at: DateTime<Utc>,
+    /// `Approved` means upheld.
+    pub decision: Decision,
+    pub note: Option<String>,
+}
+
+/// How the last round of work ended: the enterprise's feedback is the result (rule 6).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Outcome {
+    Resolved,
+    Explained,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Ticket {
+    pub id: TicketId,
+    pub number: TicketNumber,
+    pub enterprise_id: EnterpriseId,
+    pub kind: Kind,
+    pub urgency: Urgency,
+    pub category: CategoryCode,
+    pub title: String,
+    pub description: String,
+    pub status: Status,
+    pub channel: Channel,
+    pub created_by: Option<UserId>,
+    /// 首问负责: set by the first acceptance, never changed (rule 1).
+    pub first_responder_id: Option<UserId>,
+    pub department_id: Option<DepartmentId>,
+    pub assignee_id: Option<UserId>,
+    pub accept_due: Deadline,
+    pub contact_due: Deadline,
+    pub resolve_due: Deadline,
+    pub accepted_at: Option<DateTime<Utc>>,
+    /// The first contact with the enterprise (rule 8).
+    pub contacted_at: Option<DateTime<Utc>>,
+    /// The latest resolve or explain.
+    pub resolved_at: Option<DateTime<Utc>>,
+    pub closed_at: Option<DateTime<Utc>>,
+    /// Since when the clock has been stopped for missing information (rule 3).
+    pub paused_since: Option<DateTime<Utc>>,
+    /// 提级督办 (rule 7; DESIGN.md section 5).
+    pub supervised: bool,
+    /// How many times information was requested (rule 3: once, a supervisor twice).
+    pub info_requests: u32,
+    pub extension: Option<Extension>,
+    pub transfer_count: u32,
+    pub redo_count: u32,
+    pub close_reason: Option<CloseReason>,
+    pub duplicate_of: Option<TicketId>,
+    pub outcome: Option<Outcome>,
+    pub resolution: Option<String>,
+    pub explanation: Option<String>,
+    pub policy_basis: Option<String>,
+    pub plan: Option<String>,
+    pub rating: Option<Rating>,
+    /// The end of the rating window after the latest resolve or explain.
+    pub rating_due_at: Option<DateTime<Utc>>,
+    pub version: u64,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl Ticket {
+    /// A new ticket from its `submitted` event, at version 1.
+    pub fn new(s: &Submitted, at: DateTime<Utc>, created_by: Option<UserId>) -> Ticket {
+        Ticket {
+            id: s.id,
+            number: s.number,
+            enterprise_id: s.enterprise_id,
+            kind: s.kind,
+            urgency: s.urgency,
+            category: s.category.clone(),
+            title: s.title.clone(),
+            description: s.description.clone(),
+            status: Status::Submitted,
+            channel: s.channel,
+            created_by,
+            first_responder_id: None,
+            department_id: s.department_id,
+            assignee_id: None,
+            accept_due: s.deadlines.accept.clone(),
+            contact_due: s.deadlines.contact.clone(),
+            resolve_due: s.deadlines.resolve.clone(),
+            accepted_at: None,
+            contacted_at: None,
+            resolved_at: None,
+            closed_at: None,
+            paused_since: None,
+            supervised: false,
+            info_requests: 0,
+            extension: None,
+            transfer_count: 0,
+            redo_count: 0,
+            close_reason: None,
+            duplicate_of: None,
+            outcome: None,
+            resolution: None,
+            explanation: None,
+            policy_basis: None,
+            plan: None,
+            rating: None,
+            rating_due_at: None,
+            version: 1,
+            created_at: at,
+            updated_at: at,
+        }
+    }
+
+    /// Rebuilds a ticket from its whole timeline; `None` if it does not start with
+    /// `submitted`.
+    pub fn replay(events: &[Event]) -> Option<Ticket> {
+        let (first, rest) = events.split_first()?;
+        let EventData::Submitted(s) = &first.data else {
+            return None;
+        };
+        let ticket = Ticket::new(s, first.at, first.actor_id);
+        Some(
+            rest.iter()
+                .fold(ticket, |t, e| apply(t, std::slice::from_ref(e))),
+        )
+    }
+
+    pub fn is_open(&self) -> bool {
+        !self.status.is_final()
+    }
+
+    pub fn is_paused(&self) -> bool {
+        self.paused_since.is_some()
+    }
+
+    /// The names of the deadlines now passed unmet (DESIGN.md section 7, `overdue`).
+    pub fn overdue(&self, now: DateTime<Utc>) -> Vec<&'static str> {
+        if !matches!(
+            self.status,
+            Status::Submitted | Status::InProgress | Status::AwaitingInfo
+        ) {
+            return Vec::new();
+        }
+        [
+            ("accept", &self.accept_due),
+            ("contact", &self.contact_due),
+            ("resolve", &self.resolve_due),
+        ]
+        .into_iter()
+        .filter(|(_, d)| d.is_overdue(now))
+        .map(|(name, _)| name)
+        .collect()
+    }
+}
+
+/// Applies the events of one command: each through `evolve`, and the version up by one if
+/// any of them changed the state (DESIGN.md section 3, rule 11).
+pub fn apply(ticket: Ticket, events: &[Event]) -> Ticket {
+    let changed = events.iter().any(|e| e.data.changes_state());
+    let mut ticket = events.iter().fold(ticket, evolve);
+    if changed {
+        ticket.version += 1;
+    }
+    ticket
+}
+
+/// How one event changes a ticket. Pure bookkeeping: every decision was made in `decide`.
+pub fn evolve(mut t: Ticket, event: &Event) -> Ticket {
+    let at = event.at;
+    if event.data.changes_state() {
+        t.updated_at = at;
+    }
+    match &event.data {
+        EventData::Submitted(_) => {}
+        EventData::Accepted {
+            department_id,
+            assignee_id,
+            urgency,
+            deadlines,
+        } => {
+            t.status = Status::InProgress;
+            t.department_id = *department_id;
+            t.assignee_id = *assignee_id;
+            // 首问负责: whoever accepts first answers for it until it closes (rule 1).
+            if let Some(acceptor) = event.actor_id {
+                t.first_responder_id.get_or_insert(acceptor);
+            }
+            t.urgency = *urgency;
+            if let Some(d) = deadlines {
+                t.accept_due = d.accept.clone();
+                t.contact_due = d.contact.clone();
+                t.resolve_due = d.resolve.clone();
+            }
+            t.accept_due = t.accept_due.met(at);
+            t.accepted_at.get_or_insert(at);
+        }
+        EventData::Disposed {
+            disposition,
+            duplicate_of,
+            ..
+        } => {
+            t.status = Status::Closed;
+            t.close_reason = Some((*disposition).into());
+            t.duplicate_of = *duplicate_of;
+            t.accept_due = t.accept_due.met(at);
+            t.closed_at = Some(at);
+        }
+        EventData::Assigned { assignee_id } => t.assignee_id = Some(*assignee_id),
+        EventData::Transferred {
+            to_department_id, ..
+        } => {
+            t.department_id = Some(*to_department_id);
+            t.assignee_id = None;
+            t.transfer_count += 1;
+        }
+        EventData::Contacted { .. } => {
+            t.contacted_at.get_or_insert(at);
+            t.contact_due = t.contact_due.met(at);
+        }
+        EventData::Commented { .. } | EventData::AlertAcknowledged { .. } => {}
+        EventData::InfoRequested { .. } => {
+            t.status = Status::AwaitingInfo;
+            t.paused_since = Some(at);
+            t.info_requests += 1;
+        }
+        EventData::InfoSupplied {
+            contact, resolve, ..
+        } => {
+            t.status = Status::InProgress;
+            t.paused_since = None;
+            t.contact_due = contact.clone();
+            t.resolve_due = resolve.clone();
+        }
+        EventData::ExtensionRequested {
+            amount,
+            unit,
+            reason,
+        } => {
+            t.extension = Some(Extension {
+                amount: *amount,
+                unit: *unit,
+                reason: reason.clone(),
+                requested_by: event.actor_id,
+                requested_at: at,
+                decision: Decision::Pending,
+                decided_by: None,
+                note: None,
+            });
+        }
+        EventData::ExtensionDecided {
+            approve,
+            note,
+            resolve,
+        } => {
+            if let Some(ext) = &mut t.extension {
+                ext.decision = if *approve {
+                    Decision::Approved
+                } else {
+                    Decision::Rejected
+                };
+                ext.decided_by = event.actor_id;
+                ext.note = note.clone();
+            }
+            if let Some(resolve) = resolve {
+                t.resolve_due = resolve.clone();
+            }
+        }
+        EventData::Resolved {
+            result,
+            rating_due_at,
+        } => {
+            t.status = Status::Resolved;
+            t.outcome = Some(Outcome::Resolved);
+            t.resolution = Some(result.clone());
+            finish_round(&mut t, at, *rating_due_at);
+        }
+        EventData::Explained {
+            explanation,
+            policy_basis,
+            plan,
+            rating_due_at,
+        } => {
+            t.status = Status::Explained;
+            t.outcome = Some(Outcome::Explained);
+            t.explanation = Some(explanation.clone());
+            t.policy_basis = Some(policy_basis.clone());
+            t.plan = plan.clone();
+            finish_round(&mut t, at, *rating_due_at);
+        }
+        EventData::Rated { level, comment } => {
+            t.rating = Some(Rating {
+                level: *level,
+                comment: comment.clone(),
+                rated_at: at,
+                appeal: None,
+            });
+        }
+        EventData::Reopened { contact, resolve } => {
+            t.status = Status::InProgress;
+            t.redo_count += 1;
+            t.contact_due = contact.clone();
+            t.resolve_due = resolve.clone();
+            t.rating_due_at = None;
+        }
+        EventData::Escalated { .. } => t.supervised = true,
+        EventData::Appealed { reason } => {
+            if let Some(rating) = &mut t.rating {
+                rating.appeal = Some(Appeal {
+                    reason: reason.clone(),
+                    appealed_by: event.actor_id,
+                    appealed_at: at,
+                    decision: Decision::Pending,
+                    note: None,
+                });
+            }
+        }
+        EventData::AppealDecided { uphold, note } => {
+            if let Some(appeal) = t.rating.as_mut().and_then(|r| r.appeal.as_mut()) {
+                appeal.decision = if *uphold {
+                    Decision::Approved
+                } else {
+                    Decision::Rejected
+                };
+                appeal.note = note.clone();
+            }
+        }
+        EventData::Withdrawn { .. } => {
+            t.status = Status::Withdrawn;
+            t.close_reason = Some(CloseReason::Withdrawn);
+            t.closed_at = Some(at);
+            t.paused_since = None;
+        }
+        EventData::Closed { reason } => {
+            t.status = Status::Closed;
+            t.close_reason = Some(*reason);
+            t.closed_at = Some(at);
+        }
+        EventData::DeadlinesRecomputed { deadlines } => {
+            t.accept_due = deadlines.accept.clone();
+            t.contact_due = deadlines.contact.clone();
+            t.resolve_due = deadlines.resolve.clone();
+        }
+    }
+    t
+}
+
+fn finish_round(t: &mut Ticket, at: DateTime<Utc>, rating_due_at: DateTime<Utc>) {
+    t.resolved_at = Some(at);
+    t.resolve_due = t.resolve_due.met(at);
+    t.rating_due_at = Some(rating_due_at);
+}

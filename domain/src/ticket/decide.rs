@@ -51,6 +51,7 @@ pub fn submit(
     Ok(Event {
         at: now,
         actor_id: Some(user.id),
+        version: 1,
         data: EventData::Submitted(Box::new(submitted)),
     })
 }
@@ -128,11 +129,15 @@ pub fn decide(
         Actor::User(user) if user.role == Role::Admin => return Err(admin_refusal()),
         Actor::User(user) => decide_for_user(ticket, command, user, now, rules)?,
     };
+    // One command is one version, however many events it causes (DESIGN.md rule 11).
+    let changed = data.iter().any(EventData::changes_state);
+    let version = ticket.version + u64::from(changed);
     Ok(data
         .into_iter()
         .map(|data| Event {
             at: now,
             actor_id: actor.id(),
+            version,
             data,
         })
         .collect())
@@ -518,6 +523,7 @@ pub fn recompute_provisional(ticket: &Ticket, now: DateTime<Utc>, rules: &Rules)
     (!unchanged).then(|| Event {
         at: now,
         actor_id: None,
+        version: ticket.version + 1,
         data: EventData::DeadlinesRecomputed {
             deadlines: Box::new(deadlines),
         },

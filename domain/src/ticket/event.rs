@@ -17,6 +17,9 @@ pub struct Event {
     pub at: DateTime<Utc>,
     /// `None` for the system (the deadline scanner).
     pub actor_id: Option<UserId>,
+    /// The ticket's version once the command that caused this event is applied: one more
+    /// than before for a state change, the same for a comment (DESIGN.md rule 11).
+    pub version: u64,
     #[serde(flatten)]
     pub data: EventData,
 }

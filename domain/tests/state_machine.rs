@@ -1,0 +1,275 @@
+//! Property tests of the ticket state machine: random command sequences by random actors
+//! at random, increasing instants (DESIGN.md section 3, rules 1, 9, 11; section 4).
+
+mod common;
+
+use chrono::Duration;
+use common::{World, at};
+use jiban_domain::Actor;
+use jiban_domain::ticket::{Command, EventData, Ticket, apply, can_see, decide};
+use jiban_domain::values::{
+    AlertId, Body, ContactMethod, Disposition, DispositionExplanation, Explanation, InfoItem, Kind,
+    RatingLevel, Reason, ResultText, Urgency,
+};
+use proptest::prelude::*;
+
+/// One step: who acts, what, and how long after the previous step.
+#[derive(Clone, Debug)]
+struct Step {
+    actor: usize,
+    command: usize,
+    choice: usize,
+    minutes_later: i64,
+}
+
+/// Verbs weighted so that lives get far (withdraw and dispose end them early), and actors
+/// mostly those who may do the verb, sometimes anyone (to probe the refusals).
+fn steps() -> impl Strategy<Value = Vec<Step>> {
+    let weights = [6, 1, 2, 2, 3, 2, 3, 3, 2, 2, 4, 2, 4, 2, 2, 1, 2, 1];
+    let verbs: Vec<usize> = weights
+        .iter()
+        .enumerate()
+        .flat_map(|(verb, &w)| std::iter::repeat_n(verb, w))
+        .collect();
+    let step = (
+        prop::sample::select(verbs),
+        prop::bool::weighted(0.75),
+        0usize..10,
+        0usize..8,
+        0i64..(2 * 24 * 60),
+    );
+    prop::collection::vec(
+        step.prop_map(|(command, natural, anyone, choice, minutes_later)| Step {
+            actor: if natural {
+                natural_actor(command, choice)
+            } else {
+                anyone
+            },
+            command,
+            choice,
+            minutes_later,
+        }),
+        1..40,
+    )
+}
+
+/// An index into `World::all_actors` of someone who may do `verb` (0 enterprise, 2
+/// liaison, 4 officer, 5 colleague, 7 supervisor, 9 system).
+fn natural_actor(verb: usize, choice: usize) -> usize {
+    let pick = |options: &[usize]| options[choice % options.len()];
+    match verb {
+        0 | 4 | 10 => pick(&[4, 5, 2]),
+        1 | 8 | 11 | 13 => pick(&[4, 5]),
+        2 | 3 => pick(&[4, 7]),
+        5 => pick(&[0, 2, 4, 7]),
+        6 => pick(&[4, 2, 7]),
+        7 => pick(&[0, 2]),
+        9 | 14 => 7,
+        12 | 15 => 0,
+        16 => 9,
+        _ => pick(&[4, 7]),
+    }
+}
+
+fn command(w: &World, actors: &[Actor], t: &Ticket, step: &Step) -> Command {
+    let text = |s: &str| Reason::parse(s).unwrap();
+    let body = |s: &str| Body::parse(s).unwrap();
+    let pick_user = || {
+        let candidates: Vec<_> = actors.iter().filter_map(|a| a.user().cloned()).collect();
+        candidates[step.choice % candidates.len()].clone()
+    };
+    let departments = [w.d1, w.d2];
+    match step.command {
+        0 => Command::Accept {
+            department_id: (step.choice % 3 == 2).then(|| departments[step.choice % 2]),
+            assignee: (step.choice % 4 == 3).then(pick_user),
+            urgency: (step.choice % 2 == 1).then(|| Urgency::ALL[step.choice % 4]),
+            resolve_with: (step.choice == 5)
+                .then(|| ResultText::parse("已当场答复企业咨询的政策问题。").unwrap()),
+        },
+        1 => Command::Dispose {
+            disposition: Disposition::ALL[step.choice % 3],
+            explanation: DispositionExplanation::parse(
+                "该诉求不属于本平台受理范围，已告知企业通过司法途径解决。",
+            )
+            .unwrap(),
+            duplicate_of: (step.choice.is_multiple_of(2)).then_some(t.id),
+        },
+        2 => Command::Assign {
+            assignee: pick_user(),
+        },
+        3 => Command::Transfer {
+            department_id: departments[step.choice % 2],
+            reason: text("职能调整"),
+        },
+        4 => Command::Contact {
+            method: ContactMethod::ALL[step.choice % 4],
+            summary: body("电话联系企业负责人"),
+        },
+        5 => Command::Comment {
+            body: body("进展如何？"),
+            internal: step.choice.is_multiple_of(2),
+        },
+        6 => Command::RequestInfo {
+            items: vec![InfoItem::parse("营业执照").unwrap()],
+            note: None,
+        },
+        7 => Command::SupplyInfo {
+            body: body("已补充材料"),
+        },
+        8 => Command::RequestExtension {
+            reason: text("需跨部门协调"),
+            amount: 1 + step.choice as u32,
+        },
+        9 => Command::DecideExtension {
+            approve: step.choice.is_multiple_of(2),
+            note: None,
+        },
+        10 => Command::Resolve {
+            result: ResultText::parse("已协调解决企业反映的问题并电话回访。").unwrap(),
+        },
+        11 => Command::Explain {
+            explanation: Explanation::parse(
+                &"受现行政策限制，该事项暂无法办理，已向企业详细说明政策依据和后续可行路径。"
+                    .repeat(2),
+            )
+            .unwrap(),
+            policy_basis: text("相关政策文件"),
+            plan: None,
+        },
+        12 => Command::Rate {
+            level: RatingLevel::ALL[step.choice % 5],
+            comment: None,
+        },
+        13 => Command::Appeal {
+            reason: text("评价与办理无关"),
+        },
+        14 => Command::DecideAppeal {
+            uphold: step.choice.is_multiple_of(2),
+            note: None,
+        },
+        15 => Command::Withdraw {
+            reason: text("已自行解决"),
+        },
+        16 => Command::CloseUnrated,
+        _ => Command::AcknowledgeAlert {
+            alert_id: AlertId::from_uuid(uuid::Uuid::from_u128(step.choice as u128)),
+            recipients: vec![pick_user().id],
+        },
+    }
+}
+
+/// The deadlines that may move earlier only by an urgency correction at acceptance, a
+/// redo's fresh deadlines, or the recompute of a provisional one (DESIGN.md section 4).
+fn may_move_earlier(data: &EventData) -> bool {
+    matches!(
+        data,
+        EventData::Accepted {
+            deadlines: Some(_),
+            ..
+        } | EventData::Reopened { .. }
+            | EventData::DeadlinesRecomputed { .. }
+    )
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(512))]
+
+    #[test]
+    fn the_state_machine_keeps_its_invariants(
+        category in prop::sample::select(vec!["utilities", "land"]),
+        kind in prop::sample::select(Kind::ALL.to_vec()),
+        start_minutes in 0i64..(365 * 24 * 60),
+        steps in steps(),
+    ) {
+        let w = World::new();
+        let actors = w.all_actors();
+        let mut now = at(2026, 1, 1, 0, 0) + Duration::minutes(start_minutes);
+        let first = jiban_domain::ticket::submit(w.new_ticket(category, kind, None, 1), &w.enterprise, now, &w.rules).unwrap();
+        let mut t = Ticket::replay(std::slice::from_ref(&first)).unwrap();
+        let mut timeline = vec![first];
+
+        for step in &steps {
+            now += Duration::minutes(step.minutes_later);
+            let actor = &actors[step.actor];
+            let cmd = command(&w, &actors, &t, step);
+            let before = t.clone();
+            match decide(&t, cmd, actor, now, &w.rules) {
+                // A refused command produces no event, so the ticket stays as it was. An
+                // actor never acts on a ticket it cannot see, and learns nothing from it.
+                Err(err) => {
+                    prop_assert_eq!(err.code() == "not_found", !can_see(actor, &t));
+                }
+                Ok(events) => {
+                    prop_assert!(can_see(actor, &before));
+                    prop_assert!(!events.is_empty());
+                    t = apply(t, &events);
+                    timeline.extend(events.iter().cloned());
+
+                    // Every state change bumps the version by one; comments and
+                    // acknowledgements do not.
+                    let changed = events.iter().any(|e| e.data.changes_state());
+                    prop_assert_eq!(t.version, before.version + u64::from(changed));
+
+                    // 首问负责: once set, the first responder never changes (rule 1).
+                    if before.first_responder_id.is_some() {
+                        prop_assert_eq!(t.first_responder_id, before.first_responder_id);
+                    }
+                    // Closed and withdrawn are final.
+                    if before.status.is_final() {
+                        prop_assert_eq!(t.status, before.status);
+                    }
+                    // A deadline never moves earlier but by the three named exceptions.
+                    if !events.iter().any(|e| may_move_earlier(&e.data)) {
+                        prop_assert!(t.accept_due.due_at >= before.accept_due.due_at);
+                        prop_assert!(t.contact_due.due_at >= before.contact_due.due_at);
+                        prop_assert!(t.resolve_due.due_at >= before.resolve_due.due_at);
+                    }
+                    // A met deadline stays met until a redo gives fresh ones.
+                    if !events.iter().any(|e| may_move_earlier(&e.data)) {
+                        prop_assert!(!before.resolve_due.is_met() || t.resolve_due.is_met());
+                    }
+                }
+            }
+        }
+        // The timeline is the whole truth (rule 9).
+        prop_assert_eq!(Ticket::replay(&timeline).unwrap(), t);
+    }
+}
+
+/// Guards the generator: a fixed walk of its steps takes a ticket through its whole life.
+#[test]
+fn the_generator_walks_a_whole_life() {
+    let w = World::new();
+    let actors = w.all_actors();
+    let mut now = at(2026, 3, 2, 9, 0);
+    let first = jiban_domain::ticket::submit(
+        w.new_ticket("utilities", Kind::Complaint, None, 1),
+        &w.enterprise,
+        now,
+        &w.rules,
+    )
+    .unwrap();
+    let mut t = Ticket::replay(&[first]).unwrap();
+    let officer = actors.iter().position(|a| *a == w.officer).unwrap();
+    let enterprise = actors.iter().position(|a| *a == w.enterprise).unwrap();
+    for (actor, verb) in [
+        (officer, 0),
+        (officer, 6),
+        (enterprise, 7),
+        (officer, 10),
+        (enterprise, 12),
+    ] {
+        now += Duration::minutes(30);
+        let step = Step {
+            actor,
+            command: verb,
+            choice: 0,
+            minutes_later: 0,
+        };
+        let cmd = command(&w, &actors, &t, &step);
+        let events = decide(&t, cmd, &actors[actor], now, &w.rules).unwrap();
+        t = apply(t, &events);
+    }
+    assert!(t.status.is_final());
+}

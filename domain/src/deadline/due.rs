@@ -302,4 +302,69 @@ mod tests {
             .extended(2, &cal);
         assert_eq!(d.recomputed(&cal), d);
     }
+
+    mod properties {
+        use super::*;
+        use proptest::prelude::*;
+
+        /// Instants from 2025 to 2027, so some counts fall on a year with no calendar.
+        fn instant() -> impl Strategy<Value = DateTime<Utc>> {
+            (0i64..(3 * 365 * 24 * 60)).prop_map(|m| at(2025, 1, 1, 0, 0) + Duration::minutes(m))
+        }
+
+        fn limit() -> impl Strategy<Value = Limit> {
+            prop_oneof![
+                (1u32..=2880).prop_map(Limit::minutes),
+                (1u32..=20).prop_map(Limit::working_days),
+            ]
+        }
+
+        proptest! {
+            /// DESIGN.md section 4: a pause never shortens a limit, and one that starts
+            /// and ends on the same day moves nothing.
+            #[test]
+            fn pause_then_resume_never_shortens(
+                start in instant(),
+                limit in limit(),
+                pause_after in 0i64..(20 * 24 * 60),
+                pause_for in 0i64..(20 * 24 * 60),
+            ) {
+                let cal = Calendar::shipped();
+                let d = Deadline::start(start, limit, &cal);
+                let from = start + Duration::minutes(pause_after);
+                let to = from + Duration::minutes(pause_for);
+                let paused = d.paused(from, to, &cal);
+                prop_assert!(paused.due_at >= d.due_at);
+                if limit.unit() == LimitUnit::WorkingDays && local_date(from) == local_date(to) {
+                    prop_assert_eq!(paused.due_at, d.due_at);
+                }
+                if limit.unit() == LimitUnit::Minutes && from < d.due_at {
+                    prop_assert_eq!(paused.due_at - d.due_at, to - from);
+                }
+            }
+
+            /// DESIGN.md section 4: working-day deadlines end at 24:00 of a working day,
+            /// after pauses and extensions too; recomputing on the same calendar is a no-op.
+            #[test]
+            fn day_deadlines_end_a_working_day(
+                start in instant(),
+                days in 1u32..=20,
+                pause_after in 0i64..(10 * 24 * 60),
+                pause_for in 0i64..(10 * 24 * 60),
+                extension in 0u32..=5,
+            ) {
+                let cal = Calendar::shipped();
+                let from = start + Duration::minutes(pause_after);
+                let mut d = Deadline::start(start, Limit::working_days(days), &cal)
+                    .paused(from, from + Duration::minutes(pause_for), &cal);
+                if extension > 0 {
+                    d = d.extended(extension, &cal);
+                }
+                let last = last_day(d.due_at);
+                prop_assert_eq!(end_of_day(last), d.due_at);
+                prop_assert!(cal.is_working_day(last).value);
+                prop_assert_eq!(d.recomputed(&cal), d);
+            }
+        }
+    }
 }

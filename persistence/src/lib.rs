@@ -1,3 +1,24 @@
-//! Storage for Jiban: diesel over SQLite and PostgreSQL.
+//! Storage for Jiban: one diesel codebase over SQLite (the embedded default) and
+//! PostgreSQL (production, many stateless nodes).
 //!
-//! Built by issue 3; nothing here yet.
+//! The pieces, in the order a reader needs them:
+//! - [`conn`]: the backend chosen from the URL, the r2d2 pool and its per-connection
+//!   setup, and [`conn::write_tx`], how every write transaction is opened;
+//! - [`types`]: the two SQL types diesel's `MultiConnection` lacks (UUID, UTC instant);
+//! - [`schema`]: the tables, one `table!` each, for both backends;
+//! - [`migrate`]: the embedded migrations of `migrations/postgres` and `migrations/sqlite`;
+//! - [`outbox`]: notifications queued inside a use case's transaction and claimed by the
+//!   sender worker;
+//! - `testdb` (feature `test-util`): a fresh database per test on either backend.
+
+pub mod conn;
+pub mod error;
+pub mod migrate;
+pub mod outbox;
+pub mod schema;
+#[cfg(any(test, feature = "test-util"))]
+pub mod testdb;
+pub mod types;
+
+pub use conn::{Backend, DbConnection, DbUrl, Pool, PoolConfig, PooledConn, build_pool, write_tx};
+pub use error::StoreError;

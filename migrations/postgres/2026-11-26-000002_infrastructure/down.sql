@@ -1,0 +1,4 @@
+DROP TABLE idempotency_keys;
+DROP TABLE outbox;
+DROP TABLE login_attempts;
+DROP TABLE refresh_tokens;

@@ -1,0 +1,8 @@
+DROP TABLE sla_policies;
+DROP TABLE calendar_years;
+DROP TABLE calendar_days;
+DROP TABLE categories;
+DROP TABLE enterprise_liaisons;
+DROP TABLE users;
+DROP TABLE enterprises;
+DROP TABLE departments;

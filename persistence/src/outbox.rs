@@ -1,0 +1,637 @@
+//! The notification outbox (DESIGN.md §5). A use case inserts rows inside its own
+//! transaction; the sender worker claims due rows, sends them after the transaction, and
+//! marks each sent or failed. Deciding a notification is exactly once (the dedupe key);
+//! delivering it is at least once (a claim is a lease that runs out if the sender dies).
+//!
+//! The clock is always a parameter (`now`): nothing here reads it.
+
+use std::fmt;
+use std::str::FromStr;
+
+use chrono::{DateTime, Duration, Utc};
+use diesel::dsl::sql;
+use diesel::prelude::*;
+use diesel::sql_types::Bool;
+
+use crate::conn::{DbConnection, write_tx};
+use crate::error::StoreError;
+use crate::schema::outbox;
+use crate::types::{DbInstant, DbUuid};
+
+/// How long a claim lasts. A sender that has neither marked the row sent nor failed by
+/// then is presumed dead and the row is due again (hence at least once).
+pub const CLAIM_LEASE: Duration = Duration::minutes(5);
+/// Backoff after the first failure; it doubles per failure up to [`MAX_BACKOFF`].
+pub const FIRST_BACKOFF: Duration = Duration::seconds(30);
+pub const MAX_BACKOFF: Duration = Duration::hours(1);
+/// Rows per INSERT: far below PostgreSQL's 65 535 bind parameters.
+const INSERT_CHUNK: usize = 500;
+/// `last_error` keeps this many characters: an SMTP transcript can be long.
+const MAX_ERROR_CHARS: usize = 2000;
+/// The predicate of the partial index `outbox_due_idx`, word for word, as SQL text: with
+/// the statuses bound as parameters a planner could not always prove the index usable.
+const MAYBE_DUE: &str = "status IN ('pending', 'sending')";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum OutboxKind {
+    Email,
+    Webhook,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum OutboxStatus {
+    /// Waiting for `next_attempt_at`.
+    Pending,
+    /// Claimed by a sender until `next_attempt_at` (the lease).
+    Sending,
+    Sent,
+    /// Failed `max_attempts` times; waits for an admin's retry.
+    Dead,
+}
+
+macro_rules! text_enum {
+    ($ty:ident { $($variant:ident = $text:literal),* $(,)? }) => {
+        impl $ty {
+            pub fn as_str(self) -> &'static str {
+                match self { $($ty::$variant => $text),* }
+            }
+        }
+        impl fmt::Display for $ty {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+        impl FromStr for $ty {
+            type Err = StoreError;
+            fn from_str(s: &str) -> Result<Self, StoreError> {
+                match s {
+                    $($text => Ok($ty::$variant),)*
+                    other => Err(StoreError::Other(format!(
+                        concat!("unknown ", stringify!($ty), " {:?}"), other
+                    ))),
+                }
+            }
+        }
+    };
+}
+
+text_enum!(OutboxKind { Email = "email", Webhook = "webhook" });
+text_enum!(OutboxStatus {
+    Pending = "pending",
+    Sending = "sending",
+    Sent = "sent",
+    Dead = "dead",
+});
+
+/// A notification to queue.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewMessage {
+    /// Unique per decided notification, e.g. ticket, deadline, level, due instant and
+    /// recipient for an alert: queuing the same key again inserts nothing.
+    pub dedupe_key: String,
+    pub kind: OutboxKind,
+    /// An email address, or a webhook URL.
+    pub recipient: String,
+    pub subject: String,
+    pub body: String,
+    pub payload: Option<serde_json::Value>,
+    pub ticket_id: Option<uuid::Uuid>,
+}
+
+/// A queued notification as stored.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Message {
+    /// Also the source of the email's Message-ID, so a resend is recognisable.
+    pub id: uuid::Uuid,
+    pub dedupe_key: String,
+    pub kind: OutboxKind,
+    pub recipient: String,
+    pub subject: String,
+    pub body: String,
+    pub payload: Option<serde_json::Value>,
+    pub ticket_id: Option<uuid::Uuid>,
+    pub status: OutboxStatus,
+    /// Claims so far, the current one included.
+    pub attempts: i32,
+    pub next_attempt_at: DateTime<Utc>,
+    pub last_error: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub sent_at: Option<DateTime<Utc>>,
+}
+
+#[derive(Queryable, Selectable)]
+#[diesel(table_name = outbox)]
+struct Row {
+    id: DbUuid,
+    dedupe_key: String,
+    kind: String,
+    recipient: String,
+    subject: String,
+    body: String,
+    payload: Option<String>,
+    ticket_id: Option<DbUuid>,
+    status: String,
+    attempts: i32,
+    next_attempt_at: DbInstant,
+    last_error: Option<String>,
+    created_at: DbInstant,
+    sent_at: Option<DbInstant>,
+}
+
+impl TryFrom<Row> for Message {
+    type Error = StoreError;
+
+    fn try_from(r: Row) -> Result<Self, StoreError> {
+        let payload = r
+            .payload
+            .map(|p| serde_json::from_str(&p))
+            .transpose()
+            .map_err(|e| StoreError::Other(format!("outbox {} payload: {e}", r.id.0)))?;
+        Ok(Message {
+            id: r.id.0,
+            dedupe_key: r.dedupe_key,
+            kind: r.kind.parse()?,
+            recipient: r.recipient,
+            subject: r.subject,
+            body: r.body,
+            payload,
+            ticket_id: r.ticket_id.map(|t| t.0),
+            status: r.status.parse()?,
+            attempts: r.attempts,
+            next_attempt_at: r.next_attempt_at.get(),
+            last_error: r.last_error,
+            created_at: r.created_at.get(),
+            sent_at: r.sent_at.map(DbInstant::get),
+        })
+    }
+}
+
+fn messages(rows: Vec<Row>) -> Result<Vec<Message>, StoreError> {
+    rows.into_iter().map(Message::try_from).collect()
+}
+
+/// NULLs are bound, not rendered as DEFAULT, so each statement shape is prepared once
+/// (DEPENDENCIES.md).
+#[derive(Insertable)]
+#[diesel(table_name = outbox, treat_none_as_default_value = false)]
+struct NewRow<'a> {
+    id: DbUuid,
+    dedupe_key: &'a str,
+    kind: &'a str,
+    recipient: &'a str,
+    subject: &'a str,
+    body: &'a str,
+    payload: Option<String>,
+    ticket_id: Option<DbUuid>,
+    status: &'a str,
+    attempts: i32,
+    next_attempt_at: DbInstant,
+    created_at: DbInstant,
+}
+
+/// Queues messages, due at once; a message whose dedupe key is already queued (by this
+/// call, an earlier one, or another node) is skipped. Returns how many were inserted.
+///
+/// `ON CONFLICT (dedupe_key) DO NOTHING` on both backends (SQLite has had it since 3.24),
+/// rather than SQLite's `INSERT OR IGNORE`, which would also swallow a CHECK or NOT NULL
+/// violation. Diesel offers no upsert through the `MultiConnection` enum, hence the match.
+pub fn enqueue(
+    conn: &mut DbConnection,
+    new: &[NewMessage],
+    now: DateTime<Utc>,
+) -> Result<usize, StoreError> {
+    let now = DbInstant::from(now);
+    let mut inserted = 0;
+    for chunk in new.chunks(INSERT_CHUNK) {
+        let rows = chunk
+            .iter()
+            .map(|m| NewRow {
+                id: DbUuid(v7_at(now.get())),
+                dedupe_key: &m.dedupe_key,
+                kind: m.kind.as_str(),
+                recipient: &m.recipient,
+                subject: &m.subject,
+                body: &m.body,
+                payload: m.payload.as_ref().map(|p| p.to_string()),
+                ticket_id: m.ticket_id.map(DbUuid),
+                status: OutboxStatus::Pending.as_str(),
+                attempts: 0,
+                next_attempt_at: now,
+                created_at: now,
+            })
+            .collect::<Vec<_>>();
+        let insert = diesel::insert_into(outbox::table).values(&rows);
+        inserted += match conn {
+            DbConnection::Pg(c) => insert
+                .on_conflict(outbox::dedupe_key)
+                .do_nothing()
+                .execute(c)?,
+            DbConnection::Sqlite(c) => insert
+                .on_conflict(outbox::dedupe_key)
+                .do_nothing()
+                .execute(c)?,
+        };
+    }
+    Ok(inserted)
+}
+
+/// A UUID v7 whose time part is `now`, so ids sort by creation without reading the clock.
+fn v7_at(now: DateTime<Utc>) -> uuid::Uuid {
+    let ts = uuid::Timestamp::from_unix(
+        uuid::NoContext,
+        now.timestamp().max(0) as u64,
+        now.timestamp_subsec_nanos(),
+    );
+    uuid::Uuid::new_v7(ts)
+}
+
+/// Claims up to `limit` due rows for sending: each becomes `sending` with a lease of
+/// [`CLAIM_LEASE`], and its `attempts` counts this claim. Rows come oldest first.
+///
+/// Several senders (threads or nodes) never claim the same row while a lease runs: on
+/// PostgreSQL the candidate rows are locked with `FOR UPDATE SKIP LOCKED`, so concurrent
+/// claimers take different rows without waiting; on SQLite the `BEGIN IMMEDIATE`
+/// transaction makes them take turns.
+pub fn claim_due(
+    conn: &mut DbConnection,
+    now: DateTime<Utc>,
+    limit: i64,
+) -> Result<Vec<Message>, StoreError> {
+    let lease_end = DbInstant::from(now + CLAIM_LEASE);
+    let now = DbInstant::from(now);
+    // diesel refuses a subquery on the table being updated; an alias makes it another.
+    let due = diesel::alias!(outbox as due);
+    let due = due
+        .select(due.field(outbox::id))
+        .filter(sql::<Bool>(MAYBE_DUE))
+        .filter(due.field(outbox::next_attempt_at).le(now))
+        .order((due.field(outbox::next_attempt_at), due.field(outbox::id)))
+        .limit(limit);
+    let changes = (
+        outbox::status.eq(OutboxStatus::Sending.as_str()),
+        outbox::attempts.eq(outbox::attempts + 1),
+        outbox::next_attempt_at.eq(lease_end),
+    );
+    let mut rows: Vec<Row> = match conn {
+        DbConnection::Pg(c) => {
+            diesel::update(outbox::table.filter(outbox::id.eq_any(due.for_update().skip_locked())))
+                .set(changes)
+                .returning(Row::as_returning())
+                .get_results(c)?
+        }
+        DbConnection::Sqlite(_) => write_tx(conn, |conn| {
+            let DbConnection::Sqlite(c) = conn else {
+                unreachable!("matched above")
+            };
+            diesel::update(outbox::table.filter(outbox::id.eq_any(due)))
+                .set(changes)
+                .returning(Row::as_returning())
+                .get_results(c)
+        })?,
+    };
+    // RETURNING has no order.
+    rows.sort_by_key(|r| (r.created_at, r.id));
+    messages(rows)
+}
+
+/// Marks a claimed row sent.
+pub fn mark_sent(
+    conn: &mut DbConnection,
+    id: uuid::Uuid,
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    let updated = diesel::update(claimed(id))
+        .set((
+            outbox::status.eq(OutboxStatus::Sent.as_str()),
+            outbox::sent_at.eq(Some(DbInstant::from(now))),
+        ))
+        .execute(conn)?;
+    expect_one(conn, id, updated, "not being sent")
+}
+
+/// The wait before the next try after `attempts` failed tries: 30 s, 1 min, 2 min, …,
+/// at most 1 h.
+pub fn backoff(attempts: i32) -> Duration {
+    let doublings = attempts.saturating_sub(1).clamp(0, 16) as u32;
+    (FIRST_BACKOFF * 2i32.pow(doublings)).min(MAX_BACKOFF)
+}
+
+/// Records a failed try of a claimed row: it is due again after [`backoff`], or `dead`
+/// once it has been tried `max_attempts` times. Returns the row's new status.
+pub fn mark_failed(
+    conn: &mut DbConnection,
+    id: uuid::Uuid,
+    now: DateTime<Utc>,
+    error: &str,
+    max_attempts: i32,
+) -> Result<OutboxStatus, StoreError> {
+    let attempts: i32 = claimed(id)
+        .select(outbox::attempts)
+        .first(conn)
+        .optional()?
+        .map_or_else(|| Err(missing_or_conflict(conn, id, "not being sent")), Ok)?;
+    let (status, next) = if attempts >= max_attempts {
+        (OutboxStatus::Dead, now)
+    } else {
+        (OutboxStatus::Pending, now + backoff(attempts))
+    };
+    let error: String = error.chars().take(MAX_ERROR_CHARS).collect();
+    // `attempts` unchanged: nobody reclaimed the row between the read and this write.
+    let updated = diesel::update(claimed(id).filter(outbox::attempts.eq(attempts)))
+        .set((
+            outbox::status.eq(status.as_str()),
+            outbox::next_attempt_at.eq(DbInstant::from(next)),
+            outbox::last_error.eq(Some(error)),
+        ))
+        .execute(conn)?;
+    expect_one(conn, id, updated, "claimed again meanwhile")?;
+    Ok(status)
+}
+
+/// Puts a dead row back in the queue, due at `now`, with a fresh set of attempts.
+pub fn retry(
+    conn: &mut DbConnection,
+    id: uuid::Uuid,
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    let updated = diesel::update(
+        outbox::table
+            .filter(outbox::id.eq(DbUuid(id)))
+            .filter(outbox::status.eq(OutboxStatus::Dead.as_str())),
+    )
+    .set((
+        outbox::status.eq(OutboxStatus::Pending.as_str()),
+        outbox::attempts.eq(0),
+        outbox::next_attempt_at.eq(DbInstant::from(now)),
+    ))
+    .execute(conn)?;
+    expect_one(conn, id, updated, "not dead")
+}
+
+/// One row.
+pub fn get(conn: &mut DbConnection, id: uuid::Uuid) -> Result<Message, StoreError> {
+    outbox::table
+        .find(DbUuid(id))
+        .select(Row::as_select())
+        .first(conn)?
+        .try_into()
+}
+
+/// Rows, oldest first, optionally of one status (the admin's view of dead letters).
+pub fn list(
+    conn: &mut DbConnection,
+    status: Option<OutboxStatus>,
+    limit: i64,
+) -> Result<Vec<Message>, StoreError> {
+    let mut query = outbox::table
+        .select(Row::as_select())
+        .order((outbox::created_at, outbox::id))
+        .limit(limit)
+        .into_boxed();
+    if let Some(status) = status {
+        query = query.filter(outbox::status.eq(status.as_str()));
+    }
+    messages(query.load(conn)?)
+}
+
+type Claimed = diesel::dsl::Filter<
+    diesel::dsl::Filter<outbox::table, diesel::dsl::Eq<outbox::id, DbUuid>>,
+    diesel::dsl::Eq<outbox::status, &'static str>,
+>;
+
+fn claimed(id: uuid::Uuid) -> Claimed {
+    outbox::table
+        .filter(outbox::id.eq(DbUuid(id)))
+        .filter(outbox::status.eq(OutboxStatus::Sending.as_str()))
+}
+
+fn expect_one(
+    conn: &mut DbConnection,
+    id: uuid::Uuid,
+    updated: usize,
+    why: &str,
+) -> Result<(), StoreError> {
+    if updated == 1 {
+        Ok(())
+    } else {
+        Err(missing_or_conflict(conn, id, why))
+    }
+}
+
+/// NotFound when the row does not exist, Conflict when it is in the wrong state.
+fn missing_or_conflict(conn: &mut DbConnection, id: uuid::Uuid, why: &str) -> StoreError {
+    match get(conn, id) {
+        Ok(m) => StoreError::Conflict(format!("outbox row {id} is {}: {why}", m.status)),
+        Err(e) => e,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::both_backends;
+    use chrono::TimeZone;
+    use std::collections::HashSet;
+
+    fn t0() -> DateTime<Utc> {
+        Utc.with_ymd_and_hms(2026, 9, 18, 2, 0, 0).unwrap()
+    }
+
+    fn email(key: &str) -> NewMessage {
+        NewMessage {
+            dedupe_key: key.to_owned(),
+            kind: OutboxKind::Email,
+            recipient: "officer@example.gov.cn".to_owned(),
+            subject: "【即办】工单 JB-2026-000123 即将超期".to_owned(),
+            body: "请于 2026-09-25 00:00 前办结。".to_owned(),
+            payload: Some(serde_json::json!({"ticket": "JB-2026-000123", "level": "warning"})),
+            ticket_id: Some(uuid::Uuid::now_v7()),
+        }
+    }
+
+    both_backends!(enqueue_reads_back_what_was_queued, |db| {
+        let mut conn = db.conn();
+        let msg = email("a");
+        assert_eq!(
+            enqueue(&mut conn, std::slice::from_ref(&msg), t0()).unwrap(),
+            1
+        );
+        let stored = list(&mut conn, None, 10).unwrap();
+        assert_eq!(stored.len(), 1);
+        let m = &stored[0];
+        assert_eq!(
+            (&m.dedupe_key, m.kind, &m.recipient, &m.subject, &m.body),
+            (
+                &msg.dedupe_key,
+                msg.kind,
+                &msg.recipient,
+                &msg.subject,
+                &msg.body
+            )
+        );
+        assert_eq!((&m.payload, m.ticket_id), (&msg.payload, msg.ticket_id));
+        assert_eq!((m.status, m.attempts), (OutboxStatus::Pending, 0));
+        assert_eq!(
+            (m.next_attempt_at, m.created_at, m.sent_at),
+            (t0(), t0(), None)
+        );
+        assert_eq!(get(&mut conn, m.id).unwrap(), *m);
+        assert_eq!(get(&mut conn, uuid::Uuid::nil()), Err(StoreError::NotFound));
+    });
+
+    both_backends!(a_duplicate_dedupe_key_inserts_nothing, |db| {
+        let mut conn = db.conn();
+        assert_eq!(
+            enqueue(&mut conn, &[email("a"), email("b")], t0()).unwrap(),
+            2
+        );
+        let mut changed = email("a");
+        changed.body = "another body".into();
+        // Twice in one call, and once more against a stored row.
+        let again = [changed.clone(), email("c"), changed];
+        assert_eq!(enqueue(&mut conn, &again, t0()).unwrap(), 1);
+        let stored = list(&mut conn, None, 10).unwrap();
+        let keys: Vec<_> = stored.iter().map(|m| m.dedupe_key.as_str()).collect();
+        assert_eq!(keys.len(), 3);
+        assert_eq!(
+            keys.iter().copied().collect::<HashSet<_>>(),
+            HashSet::from(["a", "b", "c"])
+        );
+        let a = stored.iter().find(|m| m.dedupe_key == "a").unwrap();
+        assert_eq!(a.body, email("a").body, "the first one stays");
+        assert_eq!(enqueue(&mut conn, &[], t0()).unwrap(), 0);
+    });
+
+    both_backends!(sixteen_claimers_take_every_row_exactly_once, |db| {
+        let batch: Vec<_> = (0..200).map(|i| email(&format!("k{i}"))).collect();
+        assert_eq!(enqueue(&mut db.conn(), &batch, t0()).unwrap(), 200);
+        let claimed: Vec<uuid::Uuid> = std::thread::scope(|s| {
+            let handles: Vec<_> = (0..16)
+                .map(|_| {
+                    s.spawn(|| {
+                        let mut conn = db.conn();
+                        let mut mine = Vec::new();
+                        loop {
+                            let got = claim_due(&mut conn, t0(), 7).unwrap();
+                            if got.is_empty() {
+                                return mine;
+                            }
+                            assert!(got.iter().all(|m| m.status == OutboxStatus::Sending));
+                            mine.extend(got.into_iter().map(|m| m.id));
+                        }
+                    })
+                })
+                .collect();
+            handles
+                .into_iter()
+                .flat_map(|h| h.join().unwrap())
+                .collect()
+        });
+        assert_eq!(claimed.len(), 200, "no row claimed twice, none missed");
+        assert_eq!(claimed.iter().collect::<HashSet<_>>().len(), 200);
+        let rows = list(&mut db.conn(), Some(OutboxStatus::Sending), 1000).unwrap();
+        assert_eq!(rows.len(), 200);
+        assert!(rows.iter().all(|m| m.attempts == 1));
+    });
+
+    both_backends!(claims_take_due_rows_oldest_first_and_leases_run_out, |db| {
+        let mut conn = db.conn();
+        enqueue(&mut conn, &[email("later")], t0() + Duration::minutes(1)).unwrap();
+        enqueue(&mut conn, &[email("first")], t0()).unwrap();
+        let got = claim_due(&mut conn, t0(), 10).unwrap();
+        assert_eq!(got.len(), 1, "the later one is not due yet");
+        assert_eq!(got[0].dedupe_key, "first");
+        assert_eq!(got[0].next_attempt_at, t0() + CLAIM_LEASE);
+
+        let at = t0() + Duration::minutes(1);
+        let got = claim_due(&mut conn, at, 10).unwrap();
+        assert_eq!(
+            got.iter().map(|m| &*m.dedupe_key).collect::<Vec<_>>(),
+            ["later"]
+        );
+        // The sender of "first" died: when its lease ends it is due again.
+        let got = claim_due(&mut conn, t0() + CLAIM_LEASE, 10).unwrap();
+        assert_eq!(got.len(), 1);
+        assert_eq!((&*got[0].dedupe_key, got[0].attempts), ("first", 2));
+    });
+
+    #[test]
+    fn backoff_doubles_and_is_capped() {
+        assert_eq!(backoff(1), Duration::seconds(30));
+        assert_eq!(backoff(2), Duration::seconds(60));
+        assert_eq!(backoff(5), Duration::minutes(8));
+        assert_eq!(backoff(8), Duration::minutes(60));
+        assert_eq!(backoff(9), MAX_BACKOFF);
+        assert_eq!(backoff(i32::MAX), MAX_BACKOFF);
+    }
+
+    both_backends!(failures_back_off_then_die_and_a_retry_revives, |db| {
+        let mut conn = db.conn();
+        enqueue(&mut conn, &[email("a")], t0()).unwrap();
+        let mut now = t0();
+        for attempt in 1..=3 {
+            let got = claim_due(&mut conn, now, 10).unwrap();
+            assert_eq!(got.len(), 1, "attempt {attempt}");
+            let status = mark_failed(&mut conn, got[0].id, now, "421 try later", 3).unwrap();
+            let m = get(&mut conn, got[0].id).unwrap();
+            assert_eq!(m.attempts, attempt);
+            assert_eq!(m.last_error.as_deref(), Some("421 try later"));
+            if attempt < 3 {
+                assert_eq!(status, OutboxStatus::Pending);
+                assert_eq!(m.next_attempt_at, now + backoff(attempt));
+                let early = m.next_attempt_at - Duration::microseconds(1);
+                assert!(claim_due(&mut conn, early, 10).unwrap().is_empty());
+                now = m.next_attempt_at;
+            } else {
+                assert_eq!(status, OutboxStatus::Dead);
+            }
+        }
+        assert!(
+            claim_due(&mut conn, now + Duration::days(1), 10)
+                .unwrap()
+                .is_empty()
+        );
+        let dead = list(&mut conn, Some(OutboxStatus::Dead), 10).unwrap();
+        assert_eq!(dead.len(), 1);
+        let id = dead[0].id;
+        // Only a claimed row can be marked; only a dead row can be retried.
+        assert!(matches!(
+            mark_sent(&mut conn, id, now),
+            Err(StoreError::Conflict(_))
+        ));
+        assert!(matches!(
+            mark_failed(&mut conn, id, now, "x", 3),
+            Err(StoreError::Conflict(_))
+        ));
+        assert_eq!(
+            retry(&mut conn, uuid::Uuid::nil(), now),
+            Err(StoreError::NotFound)
+        );
+
+        let later = now + Duration::days(1);
+        retry(&mut conn, id, later).unwrap();
+        assert!(matches!(
+            retry(&mut conn, id, later),
+            Err(StoreError::Conflict(_))
+        ));
+        let got = claim_due(&mut conn, later, 10).unwrap();
+        assert_eq!((got.len(), got[0].attempts), (1, 1));
+        mark_sent(&mut conn, id, later).unwrap();
+        let m = get(&mut conn, id).unwrap();
+        assert_eq!((m.status, m.sent_at), (OutboxStatus::Sent, Some(later)));
+        assert!(
+            list(&mut conn, Some(OutboxStatus::Dead), 10)
+                .unwrap()
+                .is_empty()
+        );
+    });
+
+    both_backends!(long_errors_are_cut, |db| {
+        let mut conn = db.conn();
+        enqueue(&mut conn, &[email("a")], t0()).unwrap();
+        let id = claim_due(&mut conn, t0(), 1).unwrap()[0].id;
+        mark_failed(&mut conn, id, t0(), &"错".repeat(5000), 5).unwrap();
+        let m = get(&mut conn, id).unwrap();
+        assert_eq!(m.last_error.unwrap().chars().count(), MAX_ERROR_CHARS);
+    });
+}

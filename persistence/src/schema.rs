@@ -1,0 +1,214 @@
+//! The tables, written by hand to match `migrations/` (no diesel CLI here: it cannot print
+//! one schema for two backends with custom types). `schema_matches_the_database` in
+//! `migrate.rs` selects every column of every table on both backends, so a mismatch fails
+//! a test rather than a request.
+//!
+//! `Uuid` and `UtcTime` are this crate's SQL types ([`crate::types`]); they shadow the
+//! glob-imported `diesel::sql_types::Uuid`.
+
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::types::{Uuid, UtcTime};
+
+    departments (id) {
+        id -> Uuid,
+        code -> Text,
+        name -> Text,
+        created_at -> UtcTime,
+    }
+}
+
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::types::{Uuid, UtcTime};
+
+    users (id) {
+        id -> Uuid,
+        username -> Text,
+        password_hash -> Text,
+        role -> Text,
+        display_name -> Text,
+        email -> Text,
+        department_id -> Nullable<Uuid>,
+        enterprise_id -> Nullable<Uuid>,
+        active -> Bool,
+        created_at -> UtcTime,
+        updated_at -> UtcTime,
+    }
+}
+
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::types::{Uuid, UtcTime};
+
+    enterprises (id) {
+        id -> Uuid,
+        name -> Text,
+        uscc -> Text,
+        contact_name -> Text,
+        contact_phone -> Text,
+        contact_email -> Text,
+        paired_leader_id -> Nullable<Uuid>,
+        created_at -> UtcTime,
+        updated_at -> UtcTime,
+    }
+}
+
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::types::Uuid;
+
+    enterprise_liaisons (enterprise_id, liaison_id) {
+        enterprise_id -> Uuid,
+        liaison_id -> Uuid,
+    }
+}
+
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::types::Uuid;
+
+    categories (code) {
+        code -> Text,
+        name -> Text,
+        department_id -> Nullable<Uuid>,
+    }
+}
+
+diesel::table! {
+    calendar_days (date) {
+        date -> Date,
+        kind -> Text,
+        name -> Text,
+    }
+}
+
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::types::UtcTime;
+
+    calendar_years (year) {
+        year -> Integer,
+        loaded_at -> UtcTime,
+    }
+}
+
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::types::UtcTime;
+
+    sla_policies (class) {
+        class -> Text,
+        accept_amount -> Integer,
+        accept_unit -> Text,
+        contact_amount -> Integer,
+        contact_unit -> Text,
+        resolve_amount -> Integer,
+        resolve_unit -> Text,
+        basis -> Text,
+        updated_at -> UtcTime,
+    }
+}
+
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::types::{Uuid, UtcTime};
+
+    refresh_tokens (id) {
+        id -> Uuid,
+        user_id -> Uuid,
+        token_hash -> Text,
+        expires_at -> UtcTime,
+        revoked_at -> Nullable<UtcTime>,
+        replaced_by -> Nullable<Uuid>,
+        created_at -> UtcTime,
+    }
+}
+
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::types::{Uuid, UtcTime};
+
+    login_attempts (id) {
+        id -> Uuid,
+        key -> Text,
+        attempted_at -> UtcTime,
+    }
+}
+
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::types::{Uuid, UtcTime};
+
+    outbox (id) {
+        id -> Uuid,
+        dedupe_key -> Text,
+        kind -> Text,
+        recipient -> Text,
+        subject -> Text,
+        body -> Text,
+        payload -> Nullable<Text>,
+        ticket_id -> Nullable<Uuid>,
+        status -> Text,
+        attempts -> Integer,
+        next_attempt_at -> UtcTime,
+        last_error -> Nullable<Text>,
+        created_at -> UtcTime,
+        sent_at -> Nullable<UtcTime>,
+    }
+}
+
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::types::{Uuid, UtcTime};
+
+    idempotency_keys (user_id, key) {
+        user_id -> Uuid,
+        key -> Text,
+        fingerprint -> Text,
+        response_status -> Nullable<Integer>,
+        response_body -> Nullable<Text>,
+        ticket_id -> Nullable<Uuid>,
+        created_at -> UtcTime,
+        expires_at -> UtcTime,
+    }
+}
+
+diesel::joinable!(users -> departments (department_id));
+diesel::joinable!(users -> enterprises (enterprise_id));
+diesel::joinable!(enterprise_liaisons -> enterprises (enterprise_id));
+diesel::joinable!(enterprise_liaisons -> users (liaison_id));
+diesel::joinable!(categories -> departments (department_id));
+diesel::joinable!(refresh_tokens -> users (user_id));
+diesel::joinable!(idempotency_keys -> users (user_id));
+
+diesel::allow_tables_to_appear_in_same_query!(
+    departments,
+    users,
+    enterprises,
+    enterprise_liaisons,
+    categories,
+    calendar_days,
+    calendar_years,
+    sla_policies,
+    refresh_tokens,
+    login_attempts,
+    outbox,
+    idempotency_keys,
+);
+
+/// Every table, for tests that walk the whole schema.
+pub const TABLES: &[&str] = &[
+    "departments",
+    "users",
+    "enterprises",
+    "enterprise_liaisons",
+    "categories",
+    "calendar_days",
+    "calendar_years",
+    "sla_policies",
+    "refresh_tokens",
+    "login_attempts",
+    "outbox",
+    "idempotency_keys",
+];

@@ -1,0 +1,316 @@
+//! The SQL types diesel's `MultiConnection` does not share between backends:
+//!
+//! | SQL type | PostgreSQL | SQLite | Rust value |
+//! |---|---|---|---|
+//! | [`Uuid`] | `uuid` | 16-byte `BLOB` | [`DbUuid`] |
+//! | [`UtcTime`] | `timestamptz` | `TEXT`, `2026-09-18T02:00:00.000000Z` | [`DbInstant`] |
+//!
+//! The SQLite text is fixed-width RFC 3339 in UTC with microseconds, so comparing and
+//! ordering the text in SQL compares and orders the instants.
+//!
+//! The Rust values are newtypes because Rust's orphan rule forbids implementing diesel's
+//! `AsExpression<Nullable<Uuid>>` for `uuid::Uuid` here, and nullable columns need it.
+//! Row structs hold these and convert to domain types at the row boundary.
+
+use chrono::{DateTime, SubsecRound, Utc};
+use diesel::deserialize::{self, FromSql, FromSqlRow};
+use diesel::expression::AsExpression;
+use diesel::pg::{Pg, PgValue};
+use diesel::query_builder::QueryId;
+use diesel::serialize::{self, IsNull, Output, ToSql};
+use diesel::sql_types::{self, HasSqlType, SqlType};
+use diesel::sqlite::{Sqlite, SqliteValue};
+
+use crate::conn::MultiBackend;
+
+/// SQL type of a UUID column.
+#[derive(Debug, Clone, Copy, Default, SqlType, QueryId)]
+#[diesel(postgres_type(oid = 2950, array_oid = 2951))]
+#[diesel(sqlite_type(name = "Binary"))]
+pub struct Uuid;
+
+/// SQL type of an instant column (`*_at`).
+#[derive(Debug, Clone, Copy, Default, SqlType, QueryId)]
+#[diesel(postgres_type(oid = 1184, array_oid = 1185))]
+#[diesel(sqlite_type(name = "Text"))]
+pub struct UtcTime;
+
+/// A UUID as stored.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, AsExpression, FromSqlRow)]
+#[diesel(sql_type = Uuid)]
+pub struct DbUuid(pub uuid::Uuid);
+
+/// A UTC instant as stored: microsecond precision, the finest both backends keep.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, AsExpression, FromSqlRow)]
+#[diesel(sql_type = UtcTime)]
+pub struct DbInstant(DateTime<Utc>);
+
+impl From<uuid::Uuid> for DbUuid {
+    fn from(u: uuid::Uuid) -> Self {
+        DbUuid(u)
+    }
+}
+
+impl From<DbUuid> for uuid::Uuid {
+    fn from(u: DbUuid) -> Self {
+        u.0
+    }
+}
+
+impl DbInstant {
+    pub fn get(self) -> DateTime<Utc> {
+        self.0
+    }
+
+    /// The SQLite text form.
+    pub fn to_sqlite_text(self) -> String {
+        self.0.format(SQLITE_FORMAT).to_string()
+    }
+}
+
+/// Truncates to microseconds, so what is written is exactly what is read back.
+impl From<DateTime<Utc>> for DbInstant {
+    fn from(t: DateTime<Utc>) -> Self {
+        DbInstant(t.trunc_subsecs(6))
+    }
+}
+
+impl From<DbInstant> for DateTime<Utc> {
+    fn from(t: DbInstant) -> Self {
+        t.0
+    }
+}
+
+const SQLITE_FORMAT: &str = "%Y-%m-%dT%H:%M:%S%.6fZ";
+
+fn parse_sqlite_text(s: &str) -> deserialize::Result<DateTime<Utc>> {
+    // Our own fixed form first; any RFC 3339 text (a value written by hand) is accepted too.
+    DateTime::parse_from_rfc3339(s)
+        .map(|t| t.with_timezone(&Utc))
+        .map_err(|e| format!("not an RFC 3339 instant: {s:?}: {e}").into())
+}
+
+// --- PostgreSQL: diesel's own uuid and timestamptz encodings.
+
+impl ToSql<Uuid, Pg> for DbUuid {
+    fn to_sql<'b>(&'b self, out: &mut Output<'b, '_, Pg>) -> serialize::Result {
+        ToSql::<sql_types::Uuid, Pg>::to_sql(&self.0, out)
+    }
+}
+
+impl FromSql<Uuid, Pg> for DbUuid {
+    fn from_sql(value: PgValue<'_>) -> deserialize::Result<Self> {
+        FromSql::<sql_types::Uuid, Pg>::from_sql(value).map(DbUuid)
+    }
+}
+
+impl ToSql<UtcTime, Pg> for DbInstant {
+    fn to_sql<'b>(&'b self, out: &mut Output<'b, '_, Pg>) -> serialize::Result {
+        ToSql::<sql_types::Timestamptz, Pg>::to_sql(&self.0, out)
+    }
+}
+
+impl FromSql<UtcTime, Pg> for DbInstant {
+    fn from_sql(value: PgValue<'_>) -> deserialize::Result<Self> {
+        FromSql::<sql_types::Timestamptz, Pg>::from_sql(value).map(DbInstant)
+    }
+}
+
+// --- SQLite: bytes and fixed-width text.
+
+impl ToSql<Uuid, Sqlite> for DbUuid {
+    fn to_sql<'b>(&'b self, out: &mut Output<'b, '_, Sqlite>) -> serialize::Result {
+        out.set_value(self.0.as_bytes().as_slice());
+        Ok(IsNull::No)
+    }
+}
+
+impl FromSql<Uuid, Sqlite> for DbUuid {
+    fn from_sql(value: SqliteValue<'_, '_, '_>) -> deserialize::Result<Self> {
+        let bytes = <Vec<u8> as FromSql<sql_types::Binary, Sqlite>>::from_sql(value)?;
+        Ok(DbUuid(uuid::Uuid::from_slice(&bytes)?))
+    }
+}
+
+impl ToSql<UtcTime, Sqlite> for DbInstant {
+    fn to_sql<'b>(&'b self, out: &mut Output<'b, '_, Sqlite>) -> serialize::Result {
+        out.set_value(self.to_sqlite_text());
+        Ok(IsNull::No)
+    }
+}
+
+impl FromSql<UtcTime, Sqlite> for DbInstant {
+    fn from_sql(value: SqliteValue<'_, '_, '_>) -> deserialize::Result<Self> {
+        let text = <String as FromSql<sql_types::Text, Sqlite>>::from_sql(value)?;
+        parse_sqlite_text(&text).map(DbInstant::from)
+    }
+}
+
+// --- The MultiBackend generated by `#[derive(MultiConnection)]`: dispatch to the above.
+
+impl HasSqlType<Uuid> for MultiBackend {
+    fn metadata(lookup: &mut Self::MetadataLookup) -> Self::TypeMetadata {
+        MultiBackend::lookup_sql_type::<Uuid>(lookup)
+    }
+}
+
+impl HasSqlType<UtcTime> for MultiBackend {
+    fn metadata(lookup: &mut Self::MetadataLookup) -> Self::TypeMetadata {
+        MultiBackend::lookup_sql_type::<UtcTime>(lookup)
+    }
+}
+
+impl ToSql<Uuid, MultiBackend> for DbUuid {
+    fn to_sql<'b>(&'b self, out: &mut Output<'b, '_, MultiBackend>) -> serialize::Result {
+        out.set_value((Uuid, self));
+        Ok(IsNull::No)
+    }
+}
+
+impl FromSql<Uuid, MultiBackend> for DbUuid {
+    fn from_sql(
+        value: <MultiBackend as diesel::backend::Backend>::RawValue<'_>,
+    ) -> deserialize::Result<Self> {
+        value.from_sql::<DbUuid, Uuid>()
+    }
+}
+
+impl ToSql<UtcTime, MultiBackend> for DbInstant {
+    fn to_sql<'b>(&'b self, out: &mut Output<'b, '_, MultiBackend>) -> serialize::Result {
+        out.set_value((UtcTime, self));
+        Ok(IsNull::No)
+    }
+}
+
+impl FromSql<UtcTime, MultiBackend> for DbInstant {
+    fn from_sql(
+        value: <MultiBackend as diesel::backend::Backend>::RawValue<'_>,
+    ) -> deserialize::Result<Self> {
+        value.from_sql::<DbInstant, UtcTime>()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::both_backends;
+    use crate::schema::{departments, login_attempts};
+    use chrono::{NaiveDate, TimeZone};
+    use diesel::prelude::*;
+
+    fn instant(y: i32, mo: u32, d: u32, h: u32, mi: u32, s: u32, micros: u32) -> DateTime<Utc> {
+        Utc.from_utc_datetime(
+            &NaiveDate::from_ymd_opt(y, mo, d)
+                .unwrap()
+                .and_hms_micro_opt(h, mi, s, micros)
+                .unwrap(),
+        )
+    }
+
+    #[test]
+    fn sqlite_text_is_fixed_width_utc() {
+        let t = DbInstant::from(instant(2026, 9, 18, 2, 0, 0, 0));
+        assert_eq!(t.to_sqlite_text(), "2026-09-18T02:00:00.000000Z");
+        let t = DbInstant::from(instant(2026, 9, 18, 2, 0, 0, 7));
+        assert_eq!(t.to_sqlite_text(), "2026-09-18T02:00:00.000007Z");
+    }
+
+    #[test]
+    fn nanoseconds_are_truncated_on_the_way_in() {
+        let t = instant(2026, 1, 1, 0, 0, 0, 0) + chrono::Duration::nanoseconds(1_999);
+        assert_eq!(DbInstant::from(t).get(), instant(2026, 1, 1, 0, 0, 0, 1));
+    }
+
+    #[test]
+    fn sqlite_text_accepts_rfc3339_with_offsets() {
+        let t = parse_sqlite_text("2026-09-18T10:00:00+08:00").unwrap();
+        assert_eq!(t, instant(2026, 9, 18, 2, 0, 0, 0));
+    }
+
+    both_backends!(uuids_and_instants_read_back_exactly, |db| {
+        let mut conn = db.conn();
+        let cases = [
+            (uuid::Uuid::nil(), instant(1970, 1, 1, 0, 0, 0, 0)),
+            (uuid::Uuid::max(), instant(2026, 9, 18, 2, 0, 0, 123_456)),
+            (
+                uuid::Uuid::new_v4(),
+                instant(2025, 12, 31, 23, 59, 59, 999_999),
+            ),
+            (uuid::Uuid::now_v7(), instant(2099, 2, 28, 16, 0, 0, 1)),
+        ];
+        for (i, (id, at)) in cases.iter().enumerate() {
+            diesel::insert_into(departments::table)
+                .values((
+                    departments::id.eq(DbUuid(*id)),
+                    departments::code.eq(format!("d{i}")),
+                    departments::name.eq("部门"),
+                    departments::created_at.eq(DbInstant::from(*at)),
+                ))
+                .execute(&mut conn)
+                .unwrap();
+        }
+        for (id, at) in cases {
+            let (read_id, read_at): (DbUuid, DbInstant) = departments::table
+                .filter(departments::id.eq(DbUuid(id)))
+                .select((departments::id, departments::created_at))
+                .get_result(&mut conn)
+                .unwrap();
+            assert_eq!(read_id.0, id);
+            assert_eq!(read_at.get(), at);
+        }
+    });
+
+    both_backends!(instants_compare_and_order_in_sql, |db| {
+        let mut conn = db.conn();
+        // Microseconds and a year boundary: text order must be time order on SQLite.
+        let times = [
+            instant(2026, 1, 1, 0, 0, 0, 0),
+            instant(2025, 12, 31, 23, 59, 59, 999_999),
+            instant(2026, 1, 1, 0, 0, 0, 1),
+            instant(2026, 1, 1, 0, 0, 0, 10),
+        ];
+        for t in times {
+            diesel::insert_into(login_attempts::table)
+                .values((
+                    login_attempts::id.eq(DbUuid(uuid::Uuid::new_v4())),
+                    login_attempts::key.eq("account:alice"),
+                    login_attempts::attempted_at.eq(DbInstant::from(t)),
+                ))
+                .execute(&mut conn)
+                .unwrap();
+        }
+        let after: Vec<DbInstant> = login_attempts::table
+            .filter(login_attempts::attempted_at.gt(DbInstant::from(times[0])))
+            .order(login_attempts::attempted_at)
+            .select(login_attempts::attempted_at)
+            .load(&mut conn)
+            .unwrap();
+        let after: Vec<_> = after.into_iter().map(DbInstant::get).collect();
+        assert_eq!(after, vec![times[2], times[3]]);
+    });
+
+    both_backends!(nullable_columns_take_none_and_some, |db| {
+        use crate::schema::categories;
+        let mut conn = db.conn();
+        let dept = DbUuid(uuid::Uuid::new_v4());
+        diesel::insert_into(departments::table)
+            .values((
+                departments::id.eq(dept),
+                departments::code.eq("fgw"),
+                departments::name.eq("发改委"),
+                departments::created_at.eq(DbInstant::from(Utc::now())),
+            ))
+            .execute(&mut conn)
+            .unwrap();
+        diesel::update(categories::table.find("financing"))
+            .set(categories::department_id.eq(Some(dept)))
+            .execute(&mut conn)
+            .unwrap();
+        let mapped: Vec<(String, Option<DbUuid>)> = categories::table
+            .filter(categories::department_id.is_not_null())
+            .select((categories::code, categories::department_id))
+            .load(&mut conn)
+            .unwrap();
+        assert_eq!(mapped, vec![("financing".to_owned(), Some(dept))]);
+    });
+}

@@ -272,6 +272,9 @@ mod tests {
             login_attempts,
             outbox,
             idempotency_keys,
+            tickets,
+            ticket_events,
+            ticket_numbers,
         );
         assert_eq!(checked, TABLES, "a table is missing from this test");
         // And no table in the database is missing from schema.rs.

@@ -174,6 +174,69 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::types::{Uuid, UtcTime};
+
+    tickets (id) {
+        id -> Uuid,
+        number -> Text,
+        enterprise_id -> Uuid,
+        kind -> Text,
+        urgency -> Text,
+        category -> Text,
+        title -> Text,
+        status -> Text,
+        channel -> Text,
+        created_by -> Nullable<Uuid>,
+        first_responder_id -> Nullable<Uuid>,
+        department_id -> Nullable<Uuid>,
+        assignee_id -> Nullable<Uuid>,
+        accept_due_at -> UtcTime,
+        contact_due_at -> UtcTime,
+        resolve_due_at -> UtcTime,
+        provisional -> Bool,
+        accepted_at -> Nullable<UtcTime>,
+        contacted_at -> Nullable<UtcTime>,
+        resolved_at -> Nullable<UtcTime>,
+        closed_at -> Nullable<UtcTime>,
+        paused -> Bool,
+        supervised -> Bool,
+        transfer_count -> Integer,
+        redo_count -> Integer,
+        close_reason -> Nullable<Text>,
+        next_alert_at -> Nullable<UtcTime>,
+        version -> BigInt,
+        created_at -> UtcTime,
+        updated_at -> UtcTime,
+        state -> Text,
+    }
+}
+
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::types::{Uuid, UtcTime};
+
+    ticket_events (id) {
+        id -> BigInt,
+        ticket_id -> Uuid,
+        seq -> Integer,
+        version -> BigInt,
+        kind -> Text,
+        actor_id -> Nullable<Uuid>,
+        at -> UtcTime,
+        internal -> Bool,
+        data -> Text,
+    }
+}
+
+diesel::table! {
+    ticket_numbers (year) {
+        year -> Integer,
+        last_seq -> BigInt,
+    }
+}
+
 diesel::joinable!(users -> departments (department_id));
 diesel::joinable!(users -> enterprises (enterprise_id));
 diesel::joinable!(enterprise_liaisons -> enterprises (enterprise_id));
@@ -181,6 +244,8 @@ diesel::joinable!(enterprise_liaisons -> users (liaison_id));
 diesel::joinable!(categories -> departments (department_id));
 diesel::joinable!(refresh_tokens -> users (user_id));
 diesel::joinable!(idempotency_keys -> users (user_id));
+diesel::joinable!(tickets -> enterprises (enterprise_id));
+diesel::joinable!(ticket_events -> tickets (ticket_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     departments,
@@ -195,6 +260,9 @@ diesel::allow_tables_to_appear_in_same_query!(
     login_attempts,
     outbox,
     idempotency_keys,
+    tickets,
+    ticket_events,
+    ticket_numbers,
 );
 
 /// Every table, for tests that walk the whole schema.
@@ -211,4 +279,7 @@ pub const TABLES: &[&str] = &[
     "login_attempts",
     "outbox",
     "idempotency_keys",
+    "tickets",
+    "ticket_events",
+    "ticket_numbers",
 ];

@@ -142,8 +142,10 @@ fn adjust(
 
 /// DESIGN.md section 4, "Pause": clock limits move by the paused duration; for day limits
 /// the working days up to the day the pause began (inclusive) are used, and the rest count
-/// from the day the information arrived (exclusive). A pause that begins after the
-/// deadline has passed moves nothing, and a pause never shortens a limit.
+/// from the day the information arrived (exclusive). A pause that begins on the last day
+/// leaves none to count: the deadline becomes the end of the first working day from the
+/// day the information arrived. A pause that begins after the deadline has passed moves
+/// nothing, and a pause never shortens a limit.
 pub fn pause_shift(
     unit: LimitUnit,
     due: DateTime<Utc>,
@@ -158,7 +160,13 @@ pub fn pause_shift(
         LimitUnit::Minutes => definite(due + (to - from)),
         LimitUnit::WorkingDays => {
             let remaining = calendar.working_days_between(local_date(from), last_day(due));
-            let resumed = calendar.add_working_days(local_date(to), remaining.value);
+            let resumed = if remaining.value == 0 {
+                // Paused on the last day: the deadline is the first working day from the
+                // day the information arrived, never a weekend or holiday.
+                calendar.add_working_days(local_date(to) - chrono::Days::new(1), 1)
+            } else {
+                calendar.add_working_days(local_date(to), remaining.value)
+            };
             let mut assumed = remaining.assumed_years;
             assumed.extend(resumed.assumed_years);
             Counted {
@@ -250,6 +258,16 @@ mod tests {
         let d = general_resolve(at(2026, 3, 2, 9, 0));
         let paused = d.paused(at(2026, 3, 4, 9, 0), at(2026, 3, 4, 17, 0), &cal);
         assert_eq!(paused.due_at, d.due_at);
+    }
+
+    /// A pause on the last day resumed on a Saturday ends on the next working day, not on
+    /// the Saturday (found by the property test).
+    #[test]
+    fn pause_on_the_last_day_resumed_on_a_weekend_ends_a_working_day() {
+        let cal = Calendar::shipped();
+        let d = general_resolve(at(2026, 3, 2, 9, 0)); // last day Mon 03-09
+        let paused = d.paused(at(2026, 3, 9, 15, 0), at(2026, 3, 14, 10, 0), &cal);
+        assert_eq!(paused.due_at, at(2026, 3, 17, 0, 0)); // Mon 03-16, 24:00
     }
 
     /// A pause that begins after the deadline passed does not rescue the ticket.

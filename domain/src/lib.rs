@@ -7,6 +7,7 @@
 pub mod actor;
 pub mod deadline;
 pub mod error;
+pub mod notice;
 pub mod ticket;
 pub mod values;
 

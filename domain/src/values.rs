@@ -324,6 +324,13 @@ fn uscc_check_value(values: &[u32]) -> u32 {
     (31 - sum % 31) % 31
 }
 
+impl FromStr for Uscc {
+    type Err = ValueError;
+    fn from_str(raw: &str) -> Result<Self, ValueError> {
+        Uscc::parse(raw)
+    }
+}
+
 impl TryFrom<String> for Uscc {
     type Error = ValueError;
     fn try_from(raw: String) -> Result<Self, ValueError> {
@@ -382,6 +389,13 @@ impl Email {
     }
 }
 
+impl FromStr for Email {
+    type Err = ValueError;
+    fn from_str(raw: &str) -> Result<Self, ValueError> {
+        Email::parse(raw)
+    }
+}
+
 impl TryFrom<String> for Email {
     type Error = ValueError;
     fn try_from(raw: String) -> Result<Self, ValueError> {
@@ -426,6 +440,13 @@ impl CategoryCode {
 
     pub fn as_str(&self) -> &str {
         &self.0
+    }
+}
+
+impl FromStr for CategoryCode {
+    type Err = ValueError;
+    fn from_str(raw: &str) -> Result<Self, ValueError> {
+        CategoryCode::parse(raw)
     }
 }
 

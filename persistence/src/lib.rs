@@ -18,6 +18,7 @@ pub mod outbox;
 pub mod schema;
 #[cfg(any(test, feature = "test-util"))]
 pub mod testdb;
+pub mod tickets;
 pub mod types;
 
 pub use conn::{Backend, DbConnection, DbUrl, Pool, PoolConfig, PooledConn, build_pool, write_tx};

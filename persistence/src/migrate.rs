@@ -275,6 +275,10 @@ mod tests {
             tickets,
             ticket_events,
             ticket_numbers,
+            alerts,
+            alert_recipients,
+            visits,
+            visit_tickets,
         );
         assert_eq!(checked, TABLES, "a table is missing from this test");
         // And no table in the database is missing from schema.rs.

@@ -236,7 +236,7 @@ pub fn enqueue(
 }
 
 /// A UUID v7 whose time part is `now`, so ids sort by creation without reading the clock.
-fn v7_at(now: DateTime<Utc>) -> uuid::Uuid {
+pub(crate) fn v7_at(now: DateTime<Utc>) -> uuid::Uuid {
     let ts = uuid::Timestamp::from_unix(
         uuid::NoContext,
         now.timestamp().max(0) as u64,

@@ -200,13 +200,14 @@ diesel::table! {
         contacted_at -> Nullable<UtcTime>,
         resolved_at -> Nullable<UtcTime>,
         closed_at -> Nullable<UtcTime>,
-        paused -> Bool,
+        contact_met -> Bool,
         supervised -> Bool,
         transfer_count -> Integer,
         redo_count -> Integer,
         close_reason -> Nullable<Text>,
         next_alert_at -> Nullable<UtcTime>,
         version -> BigInt,
+        last_seq -> Integer,
         created_at -> UtcTime,
         updated_at -> UtcTime,
         state -> Text,
@@ -237,6 +238,57 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::types::{Uuid, UtcTime};
+
+    alerts (id) {
+        id -> Uuid,
+        ticket_id -> Uuid,
+        deadline -> Text,
+        level -> Text,
+        due_at -> UtcTime,
+        created_at -> UtcTime,
+        acknowledged_at -> Nullable<UtcTime>,
+        acknowledged_by -> Nullable<Uuid>,
+    }
+}
+
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::types::Uuid;
+
+    alert_recipients (alert_id, user_id) {
+        alert_id -> Uuid,
+        user_id -> Uuid,
+    }
+}
+
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::types::{Uuid, UtcTime};
+
+    visits (id) {
+        id -> Uuid,
+        enterprise_id -> Uuid,
+        liaison_id -> Uuid,
+        visited_at -> UtcTime,
+        purpose -> Text,
+        summary -> Text,
+        created_at -> UtcTime,
+    }
+}
+
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::types::Uuid;
+
+    visit_tickets (visit_id, ticket_id) {
+        visit_id -> Uuid,
+        ticket_id -> Uuid,
+    }
+}
+
 diesel::joinable!(users -> departments (department_id));
 diesel::joinable!(users -> enterprises (enterprise_id));
 diesel::joinable!(enterprise_liaisons -> enterprises (enterprise_id));
@@ -246,6 +298,9 @@ diesel::joinable!(refresh_tokens -> users (user_id));
 diesel::joinable!(idempotency_keys -> users (user_id));
 diesel::joinable!(tickets -> enterprises (enterprise_id));
 diesel::joinable!(ticket_events -> tickets (ticket_id));
+diesel::joinable!(alerts -> tickets (ticket_id));
+diesel::joinable!(alert_recipients -> alerts (alert_id));
+diesel::joinable!(visit_tickets -> visits (visit_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     departments,
@@ -263,6 +318,10 @@ diesel::allow_tables_to_appear_in_same_query!(
     tickets,
     ticket_events,
     ticket_numbers,
+    alerts,
+    alert_recipients,
+    visits,
+    visit_tickets,
 );
 
 /// Every table, for tests that walk the whole schema.
@@ -282,4 +341,8 @@ pub const TABLES: &[&str] = &[
     "tickets",
     "ticket_events",
     "ticket_numbers",
+    "alerts",
+    "alert_recipients",
+    "visits",
+    "visit_tickets",
 ];

@@ -1,3 +1,7 @@
+DROP TABLE visit_tickets;
+DROP TABLE visits;
+DROP TABLE alert_recipients;
+DROP TABLE alerts;
 DROP TABLE ticket_numbers;
 DROP TABLE ticket_events;
 DROP FUNCTION ticket_events_append_only();

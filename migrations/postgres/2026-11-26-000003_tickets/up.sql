@@ -29,7 +29,8 @@ CREATE TABLE tickets (
     contacted_at timestamptz,
     resolved_at timestamptz,
     closed_at timestamptz,
-    paused boolean NOT NULL,
+    -- The contact deadline in force has been met (contacted_at keeps the first contact).
+    contact_met boolean NOT NULL,
     supervised boolean NOT NULL,
     transfer_count integer NOT NULL CHECK (transfer_count >= 0),
     redo_count integer NOT NULL CHECK (redo_count >= 0),
@@ -37,6 +38,8 @@ CREATE TABLE tickets (
     -- The earliest instant an alert could fall due; NULL when none can.
     next_alert_at timestamptz,
     version bigint NOT NULL CHECK (version >= 1),
+    -- The seq of the ticket's latest event, so appending needs no extra read.
+    last_seq integer NOT NULL CHECK (last_seq >= 1),
     created_at timestamptz NOT NULL,
     updated_at timestamptz NOT NULL,
     state text NOT NULL
@@ -88,3 +91,45 @@ CREATE TABLE ticket_numbers (
     year integer PRIMARY KEY,
     last_seq bigint NOT NULL
 );
+
+-- The alert ledger (DESIGN.md section 5): each alert decided once, whoever computes it.
+CREATE TABLE alerts (
+    id uuid PRIMARY KEY,
+    ticket_id uuid NOT NULL REFERENCES tickets (id),
+    deadline text NOT NULL CHECK (deadline IN ('accept', 'contact', 'resolve')),
+    level text NOT NULL CHECK (level IN ('warning', 'overdue', 'escalation')),
+    -- The deadline instant the alert is about: a moved deadline makes a new alert.
+    due_at timestamptz NOT NULL,
+    created_at timestamptz NOT NULL,
+    acknowledged_at timestamptz,
+    acknowledged_by uuid REFERENCES users (id),
+    UNIQUE (ticket_id, deadline, level, due_at)
+);
+CREATE INDEX alerts_acknowledged_by_idx ON alerts (acknowledged_by);
+
+CREATE TABLE alert_recipients (
+    alert_id uuid NOT NULL REFERENCES alerts (id),
+    user_id uuid NOT NULL REFERENCES users (id),
+    PRIMARY KEY (alert_id, user_id)
+);
+CREATE INDEX alert_recipients_user_id_idx ON alert_recipients (user_id);
+
+-- 驻厂走访 (六必访): a liaison's visit to an enterprise, linked to the tickets it touched.
+CREATE TABLE visits (
+    id uuid PRIMARY KEY,
+    enterprise_id uuid NOT NULL REFERENCES enterprises (id),
+    liaison_id uuid NOT NULL REFERENCES users (id),
+    visited_at timestamptz NOT NULL,
+    purpose text NOT NULL,
+    summary text NOT NULL,
+    created_at timestamptz NOT NULL
+);
+CREATE INDEX visits_enterprise_id_idx ON visits (enterprise_id, visited_at);
+CREATE INDEX visits_liaison_id_idx ON visits (liaison_id);
+
+CREATE TABLE visit_tickets (
+    visit_id uuid NOT NULL REFERENCES visits (id),
+    ticket_id uuid NOT NULL REFERENCES tickets (id),
+    PRIMARY KEY (visit_id, ticket_id)
+);
+CREATE INDEX visit_tickets_ticket_id_idx ON visit_tickets (ticket_id);

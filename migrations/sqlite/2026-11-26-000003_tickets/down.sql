@@ -1,3 +1,7 @@
+DROP TABLE visit_tickets;
+DROP TABLE visits;
+DROP TABLE alert_recipients;
+DROP TABLE alerts;
 DROP TABLE ticket_numbers;
 DROP TRIGGER ticket_events_no_delete;
 DROP TRIGGER ticket_events_no_update;

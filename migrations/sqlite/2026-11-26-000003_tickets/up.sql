@@ -24,13 +24,14 @@ CREATE TABLE tickets (
     contacted_at TEXT,
     resolved_at TEXT,
     closed_at TEXT,
-    paused INTEGER NOT NULL CHECK (paused IN (0, 1)),
+    contact_met INTEGER NOT NULL CHECK (contact_met IN (0, 1)),
     supervised INTEGER NOT NULL CHECK (supervised IN (0, 1)),
     transfer_count INTEGER NOT NULL CHECK (transfer_count >= 0),
     redo_count INTEGER NOT NULL CHECK (redo_count >= 0),
     close_reason TEXT CHECK (close_reason IN ('rated', 'rating_window_ended', 'redirect', 'duplicate', 'out_of_scope', 'withdrawn')),
     next_alert_at TEXT,
     version INTEGER NOT NULL CHECK (version >= 1),
+    last_seq INTEGER NOT NULL CHECK (last_seq >= 1),
     created_at TEXT NOT NULL,
     updated_at TEXT NOT NULL,
     state TEXT NOT NULL
@@ -74,3 +75,45 @@ CREATE TABLE ticket_numbers (
     year INTEGER PRIMARY KEY NOT NULL,
     last_seq INTEGER NOT NULL
 ) STRICT;
+
+-- The alert ledger (DESIGN.md section 5): each alert decided once, whoever computes it.
+CREATE TABLE alerts (
+    id BLOB PRIMARY KEY NOT NULL,
+    ticket_id BLOB NOT NULL REFERENCES tickets (id),
+    deadline TEXT NOT NULL CHECK (deadline IN ('accept', 'contact', 'resolve')),
+    level TEXT NOT NULL CHECK (level IN ('warning', 'overdue', 'escalation')),
+    -- The deadline instant the alert is about: a moved deadline makes a new alert.
+    due_at TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    acknowledged_at TEXT,
+    acknowledged_by BLOB REFERENCES users (id),
+    UNIQUE (ticket_id, deadline, level, due_at)
+) STRICT;
+CREATE INDEX alerts_acknowledged_by_idx ON alerts (acknowledged_by);
+
+CREATE TABLE alert_recipients (
+    alert_id BLOB NOT NULL REFERENCES alerts (id),
+    user_id BLOB NOT NULL REFERENCES users (id),
+    PRIMARY KEY (alert_id, user_id)
+) STRICT;
+CREATE INDEX alert_recipients_user_id_idx ON alert_recipients (user_id);
+
+-- 驻厂走访 (六必访): a liaison's visit to an enterprise, linked to the tickets it touched.
+CREATE TABLE visits (
+    id BLOB PRIMARY KEY NOT NULL,
+    enterprise_id BLOB NOT NULL REFERENCES enterprises (id),
+    liaison_id BLOB NOT NULL REFERENCES users (id),
+    visited_at TEXT NOT NULL,
+    purpose TEXT NOT NULL,
+    summary TEXT NOT NULL,
+    created_at TEXT NOT NULL
+) STRICT;
+CREATE INDEX visits_enterprise_id_idx ON visits (enterprise_id, visited_at);
+CREATE INDEX visits_liaison_id_idx ON visits (liaison_id);
+
+CREATE TABLE visit_tickets (
+    visit_id BLOB NOT NULL REFERENCES visits (id),
+    ticket_id BLOB NOT NULL REFERENCES tickets (id),
+    PRIMARY KEY (visit_id, ticket_id)
+) STRICT;
+CREATE INDEX visit_tickets_ticket_id_idx ON visit_tickets (ticket_id);

@@ -1,0 +1,247 @@
+//! Reading many tickets: the scoped, filtered, keyset-paginated list; the scanner's due
+//! tickets; the provisional ones a calendar load recomputes.
+
+use chrono::{DateTime, SubsecRound, Utc};
+use diesel::prelude::*;
+use jiban_domain::ticket::{self, Rules, Status, Ticket};
+use jiban_domain::values::{DepartmentId, EnterpriseId, Kind, Role, TicketId, Urgency, UserId};
+use jiban_domain::{Actor, User};
+
+use super::rows::ticket_from_state;
+use super::store::{TicketError, load_for_update, save};
+use crate::conn::{DbConnection, MultiBackend};
+use crate::error::StoreError;
+use crate::schema::tickets;
+use crate::types::{DbInstant, DbUuid};
+
+/// The list filters of DESIGN.md section 7. Empty means "any".
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct TicketFilter {
+    pub status: Vec<Status>,
+    pub urgency: Option<Urgency>,
+    pub kind: Option<Kind>,
+    pub enterprise_id: Option<EnterpriseId>,
+    pub department_id: Option<DepartmentId>,
+    pub assignee_id: Option<UserId>,
+    /// Some deadline passed unmet (`true`), or none (`false`), at `now`.
+    pub overdue: Option<bool>,
+    pub supervised: Option<bool>,
+    pub created_from: Option<DateTime<Utc>>,
+    pub created_to: Option<DateTime<Utc>>,
+}
+
+/// Where a page starts: after the ticket with this `(created_at, id)`, newest first.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Cursor {
+    pub created_at: DateTime<Utc>,
+    pub id: uuid::Uuid,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Page {
+    pub items: Vec<Ticket>,
+    /// Present when more tickets may follow.
+    pub next: Option<Cursor>,
+}
+
+pub const MAX_LIMIT: i64 = 100;
+
+type Boxed<'a> = tickets::BoxedQuery<'a, MultiBackend>;
+
+const OPEN: [&str; 3] = ["submitted", "in_progress", "awaiting_info"];
+
+/// The tickets an actor may see, in SQL: the same rule as `jiban_domain::ticket::can_see`
+/// (DESIGN.md section 1). A test checks the two agree.
+fn visible_to<'a>(query: Boxed<'a>, actor: &Actor) -> Boxed<'a> {
+    let Actor::User(user) = actor else {
+        return query;
+    };
+    let me = DbUuid(user.id.as_uuid());
+    match user.role {
+        Role::Enterprise => match user.enterprise_id {
+            Some(e) => query.filter(tickets::enterprise_id.eq(DbUuid(e.as_uuid()))),
+            None => query.filter(diesel::dsl::sql::<diesel::sql_types::Bool>("1 = 0")),
+        },
+        Role::Liaison => {
+            let stationed: Vec<DbUuid> = stationed(user);
+            query.filter(
+                tickets::enterprise_id
+                    .eq_any(stationed)
+                    .or(tickets::assignee_id.eq(me)),
+            )
+        }
+        Role::Officer => {
+            let own = user.department_id.map(|d| DbUuid(d.as_uuid()));
+            query.filter(
+                tickets::department_id
+                    .is_null()
+                    .or(tickets::department_id.eq(own))
+                    .or(tickets::assignee_id.eq(me))
+                    .or(tickets::first_responder_id.eq(me)),
+            )
+        }
+        Role::Supervisor | Role::Admin => query,
+    }
+}
+
+fn stationed(user: &User) -> Vec<DbUuid> {
+    user.stationed_at
+        .iter()
+        .map(|e| DbUuid(e.as_uuid()))
+        .collect()
+}
+
+/// Open and past a deadline not yet met, at `now` (DESIGN.md section 7, `overdue`).
+fn overdue_at(
+    now: DbInstant,
+) -> Box<dyn BoxableExpression<tickets::table, MultiBackend, SqlType = diesel::sql_types::Bool>> {
+    Box::new(
+        tickets::status
+            .eq("submitted")
+            .and(tickets::accept_due_at.le(now))
+            .or(tickets::status.eq_any(OPEN).and(
+                tickets::resolve_due_at.le(now).or(tickets::contact_met
+                    .eq(false)
+                    .and(tickets::contact_due_at.le(now))),
+            )),
+    )
+}
+
+/// One page of the tickets the actor may see, newest first.
+pub fn list(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    filter: &TicketFilter,
+    limit: i64,
+    after: Option<Cursor>,
+    now: DateTime<Utc>,
+) -> Result<Page, StoreError> {
+    let limit = limit.clamp(1, MAX_LIMIT);
+    let mut query = visible_to(tickets::table.into_boxed(), actor);
+    if !filter.status.is_empty() {
+        let statuses: Vec<&str> = filter.status.iter().map(|s| s.as_str()).collect();
+        query = query.filter(tickets::status.eq_any(statuses));
+    }
+    if let Some(u) = filter.urgency {
+        query = query.filter(tickets::urgency.eq(u.as_str()));
+    }
+    if let Some(k) = filter.kind {
+        query = query.filter(tickets::kind.eq(k.as_str()));
+    }
+    if let Some(e) = filter.enterprise_id {
+        query = query.filter(tickets::enterprise_id.eq(DbUuid(e.as_uuid())));
+    }
+    if let Some(d) = filter.department_id {
+        query = query.filter(tickets::department_id.eq(DbUuid(d.as_uuid())));
+    }
+    if let Some(a) = filter.assignee_id {
+        query = query.filter(tickets::assignee_id.eq(DbUuid(a.as_uuid())));
+    }
+    if let Some(overdue) = filter.overdue {
+        let now = DbInstant::from(now);
+        query = if overdue {
+            query.filter(overdue_at(now))
+        } else {
+            query.filter(diesel::dsl::not(overdue_at(now)))
+        };
+    }
+    if let Some(s) = filter.supervised {
+        query = query.filter(tickets::supervised.eq(s));
+    }
+    if let Some(from) = filter.created_from {
+        query = query.filter(tickets::created_at.ge(DbInstant::from(from)));
+    }
+    if let Some(to) = filter.created_to {
+        query = query.filter(tickets::created_at.lt(DbInstant::from(to)));
+    }
+    if let Some(c) = after {
+        let at = DbInstant::from(c.created_at);
+        query = query.filter(
+            tickets::created_at
+                .lt(at)
+                .or(tickets::created_at.eq(at).and(tickets::id.lt(DbUuid(c.id)))),
+        );
+    }
+    let rows: Vec<String> = query
+        .select(tickets::state)
+        .order((tickets::created_at.desc(), tickets::id.desc()))
+        .limit(limit + 1)
+        .load(conn)?;
+    let mut items = rows
+        .iter()
+        .map(|s| ticket_from_state(s))
+        .collect::<Result<Vec<_>, _>>()?;
+    let next = if items.len() as i64 > limit {
+        items.truncate(limit as usize);
+        items.last().map(|t| Cursor {
+            created_at: t.created_at,
+            id: t.id.as_uuid(),
+        })
+    } else {
+        None
+    };
+    Ok(Page { items, next })
+}
+
+/// Claims up to `limit` open tickets whose `next_alert_at` has passed, soonest first.
+/// Call inside a transaction and act on them in it: on PostgreSQL the rows are locked
+/// `FOR UPDATE SKIP LOCKED`, so scanners on several nodes never take the same ticket and
+/// never wait for each other; on SQLite the write transaction already serialises them.
+pub fn claim_due(
+    conn: &mut DbConnection,
+    now: DateTime<Utc>,
+    limit: i64,
+) -> Result<Vec<Ticket>, StoreError> {
+    let query = tickets::table
+        .filter(tickets::status.eq_any([
+            "submitted",
+            "in_progress",
+            "awaiting_info",
+            "resolved",
+            "explained",
+        ]))
+        .filter(tickets::next_alert_at.le(DbInstant::from(now)))
+        .order((tickets::next_alert_at, tickets::id))
+        .limit(limit)
+        .select(tickets::state);
+    let rows: Vec<String> = match conn {
+        DbConnection::Pg(c) => query.for_update().skip_locked().load(c)?,
+        DbConnection::Sqlite(c) => query.load(c)?,
+    };
+    rows.iter().map(|s| ticket_from_state(s)).collect()
+}
+
+/// Recomputes provisional deadlines on the calendar now loaded (DESIGN.md section 4),
+/// appending a `deadlines_recomputed` event to each ticket that moved. Call in the
+/// transaction that stores a year's calendar. Returns how many tickets moved. The partial
+/// index on `provisional` keeps this to the few tickets that assumed a missing year.
+pub fn recompute_provisional(
+    conn: &mut DbConnection,
+    rules: &Rules,
+    now: DateTime<Utc>,
+) -> Result<usize, StoreError> {
+    let now = now.trunc_subsecs(6);
+    let ids: Vec<DbUuid> = tickets::table
+        .filter(tickets::provisional.eq(true))
+        .select(tickets::id)
+        .load(conn)?;
+    let mut moved = 0;
+    for id in ids {
+        let id =
+            TicketId::from_uuid(id.0).map_err(|e| StoreError::Other(format!("ticket id: {e}")))?;
+        let (current, last_seq) = load_for_update(conn, id).map_err(store_error)?;
+        if let Some(event) = ticket::recompute_provisional(&current, now, rules) {
+            let next = ticket::apply(current, std::slice::from_ref(&event));
+            save(conn, &next, last_seq, std::slice::from_ref(&event)).map_err(store_error)?;
+            moved += 1;
+        }
+    }
+    Ok(moved)
+}
+
+fn store_error(e: TicketError) -> StoreError {
+    match e {
+        TicketError::Store(e) => e,
+        other => StoreError::Other(other.to_string()),
+    }
+}

@@ -1,0 +1,336 @@
+//! Creating tickets and running commands on them: each one transaction that loads with a
+//! row lock, checks the version, lets the domain decide, writes the row, appends the
+//! events and queues the notifications they imply (DESIGN.md section 2).
+
+use chrono::{DateTime, Datelike, SubsecRound, Utc};
+use diesel::prelude::*;
+use diesel::result::{DatabaseErrorKind, Error as DieselError};
+use jiban_domain::deadline::calendar::local_date;
+use jiban_domain::ticket::{self, Command, Event, NewTicket, Rules, Ticket, can_see};
+use jiban_domain::values::{
+    CategoryCode, Description, EnterpriseId, Kind, TicketId, TicketNumber, Title, Urgency,
+};
+use jiban_domain::{Actor, DomainError};
+
+use super::notify;
+use super::rows::{EventRow, NewEventRow, StoredEvent, TicketRow, ticket_from_state};
+use crate::conn::{DbConnection, write_tx};
+use crate::error::StoreError;
+use crate::outbox::v7_at;
+use crate::schema::{idempotency_keys, ticket_events, tickets};
+use crate::types::{DbInstant, DbUuid};
+
+/// Why a ticket command did not go through.
+#[derive(Debug, thiserror::Error)]
+pub enum TicketError {
+    /// A rule refused it, or the ticket is not there for this actor (`NotFound`).
+    #[error(transparent)]
+    Domain(#[from] DomainError),
+    /// The client's `If-Match` names another version (412).
+    #[error("the ticket has changed: it is at version {current}")]
+    VersionMismatch { current: u64 },
+    /// The `Idempotency-Key` was first used with another request (422).
+    #[error("this Idempotency-Key was used with a different request")]
+    IdempotencyMismatch,
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+impl From<DieselError> for TicketError {
+    fn from(e: DieselError) -> Self {
+        TicketError::Store(e.into())
+    }
+}
+
+/// What the use cases need besides the database: the rules, and where people read a
+/// ticket (for links in emails).
+#[derive(Clone, Copy, Debug)]
+pub struct Context<'a> {
+    pub rules: &'a Rules,
+    /// e.g. `https://jiban.example.gov.cn`; a ticket's link is `<public_url>/tickets/<id>`.
+    pub public_url: &'a str,
+}
+
+/// A new ticket's fields as the client sent them, already parsed.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TicketInput {
+    pub enterprise_id: Option<EnterpriseId>,
+    pub kind: Kind,
+    pub urgency: Option<Urgency>,
+    pub category: CategoryCode,
+    pub title: Title,
+    pub description: Description,
+}
+
+/// An `Idempotency-Key` and the fingerprint of the request that carried it.
+#[derive(Clone, Copy, Debug)]
+pub struct Idempotency<'a> {
+    pub key: &'a str,
+    pub fingerprint: &'a str,
+}
+
+/// How long an idempotency key is remembered (DESIGN.md section 7).
+pub const IDEMPOTENCY_TTL: chrono::Duration = chrono::Duration::hours(24);
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Created {
+    /// The ticket as it was created.
+    pub ticket: Ticket,
+    /// True when an earlier request with the same key created it.
+    pub replayed: bool,
+}
+
+/// Instants are kept to the microsecond on both backends; the domain sees the same.
+fn stored_instant(now: DateTime<Utc>) -> DateTime<Utc> {
+    now.trunc_subsecs(6)
+}
+
+/// Files a ticket: its number, its row, its first event and the notice to whoever must
+/// act, in one transaction. With an idempotency key, a retry returns the ticket as first
+/// created, the same key with another fingerprint is refused, and a retry arriving while
+/// the first request is in flight waits for it (the key's unique index makes it wait).
+pub fn create(
+    conn: &mut DbConnection,
+    input: TicketInput,
+    actor: &Actor,
+    now: DateTime<Utc>,
+    ctx: Context<'_>,
+    idempotency: Option<Idempotency<'_>>,
+) -> Result<Created, TicketError> {
+    let now = stored_instant(now);
+    let id = TicketId::from_uuid(v7_at(now)).expect("v7 ids are UUID v7");
+    let year = local_date(now).year();
+    // A PostgreSQL sequence value is taken outside the transaction: it never rolls back,
+    // and creating the year's sequence must not abort the transaction (gaps are fine).
+    let pg_seq = match conn {
+        DbConnection::Pg(_) => Some(super::numbers::next_pg(conn, year)?),
+        DbConnection::Sqlite(_) => None,
+    };
+    write_tx(conn, |conn| {
+        if let (Some(key), Some(user)) = (idempotency, actor.id())
+            && let Some(first) = claim_key(conn, user.as_uuid(), key, id, now)?
+        {
+            return Ok(Created {
+                ticket: first,
+                replayed: true,
+            });
+        }
+        let seq = match pg_seq {
+            Some(seq) => seq,
+            None => super::numbers::next_sqlite(conn, year)?,
+        };
+        let number = TicketNumber::new(year, seq)
+            .map_err(|e| StoreError::Other(format!("ticket number: {e}")))?;
+        let new = NewTicket {
+            id,
+            number,
+            enterprise_id: input.enterprise_id,
+            kind: input.kind,
+            urgency: input.urgency,
+            category: input.category,
+            title: input.title,
+            description: input.description,
+        };
+        let event = ticket::submit(new, actor, now, ctx.rules)?;
+        let created = Ticket::replay(std::slice::from_ref(&event))
+            .ok_or_else(|| StoreError::Other("a submitted event makes a ticket".into()))?;
+        let insert = diesel::insert_into(tickets::table).values(TicketRow::new(&created, 1)?);
+        match insert.execute(conn) {
+            Err(DieselError::DatabaseError(DatabaseErrorKind::ForeignKeyViolation, _)) => {
+                // The enterprise or category named does not exist.
+                return Err(DomainError::Refused {
+                    field: "enterprise_id",
+                    code: "unknown_enterprise",
+                    message: "no such enterprise",
+                }
+                .into());
+            }
+            other => other?,
+        };
+        append(conn, &created, 0, std::slice::from_ref(&event))?;
+        notify::enqueue(conn, &created, 1, std::slice::from_ref(&event), now, ctx)?;
+        Ok(Created {
+            ticket: created,
+            replayed: false,
+        })
+    })
+}
+
+/// Takes the idempotency key for `new_id`, or finds who took it first: `Some(ticket as
+/// first created)` for a retry, an error for a key reused with another request.
+fn claim_key(
+    conn: &mut DbConnection,
+    user: uuid::Uuid,
+    key: Idempotency<'_>,
+    new_id: TicketId,
+    now: DateTime<Utc>,
+) -> Result<Option<Ticket>, TicketError> {
+    use idempotency_keys::dsl as k;
+    let this_key = k::user_id.eq(DbUuid(user)).and(k::key.eq(key.key));
+    // An expired key is forgotten.
+    diesel::delete(
+        k::idempotency_keys.filter(this_key.and(k::expires_at.le(DbInstant::from(now)))),
+    )
+    .execute(conn)?;
+    let row = (
+        k::user_id.eq(DbUuid(user)),
+        k::key.eq(key.key),
+        k::fingerprint.eq(key.fingerprint),
+        k::response_status.eq(Some(201)),
+        k::ticket_id.eq(Some(DbUuid(new_id.as_uuid()))),
+        k::created_at.eq(DbInstant::from(now)),
+        k::expires_at.eq(DbInstant::from(now + IDEMPOTENCY_TTL)),
+    );
+    let insert = diesel::insert_into(k::idempotency_keys).values(row);
+    let inserted = match conn {
+        DbConnection::Pg(c) => insert
+            .on_conflict((k::user_id, k::key))
+            .do_nothing()
+            .execute(c)?,
+        DbConnection::Sqlite(c) => insert
+            .on_conflict((k::user_id, k::key))
+            .do_nothing()
+            .execute(c)?,
+    };
+    if inserted == 1 {
+        return Ok(None);
+    }
+    let (fingerprint, ticket_id): (String, Option<DbUuid>) = k::idempotency_keys
+        .filter(this_key)
+        .select((k::fingerprint, k::ticket_id))
+        .first(conn)?;
+    if fingerprint != key.fingerprint {
+        return Err(TicketError::IdempotencyMismatch);
+    }
+    let ticket_id = ticket_id.ok_or_else(|| StoreError::Conflict("request in flight".into()))?;
+    let first: EventRow = ticket_events::table
+        .filter(ticket_events::ticket_id.eq(ticket_id))
+        .filter(ticket_events::seq.eq(1))
+        .select(EventRow::as_select())
+        .first(conn)?;
+    let event = StoredEvent::try_from(first)?.to_event()?;
+    Ok(Ticket::replay(&[event]))
+}
+
+/// Runs one command on a ticket (DESIGN.md section 2): lock, check the version, decide,
+/// write, append, notify. `expected_version` is the client's `If-Match`; commands that do
+/// not change the state (comments, acknowledgements) may leave it out.
+pub fn execute(
+    conn: &mut DbConnection,
+    id: TicketId,
+    expected_version: Option<u64>,
+    command: Command,
+    actor: &Actor,
+    now: DateTime<Utc>,
+    ctx: Context<'_>,
+) -> Result<Ticket, TicketError> {
+    let now = stored_instant(now);
+    write_tx(conn, |conn| {
+        let (ticket, last_seq) = load_for_update(conn, id)?;
+        // Visibility first: a version answer would tell an outsider the ticket exists.
+        if !can_see(actor, &ticket) {
+            return Err(DomainError::NotFound.into());
+        }
+        if let Some(expected) = expected_version
+            && expected != ticket.version
+        {
+            return Err(TicketError::VersionMismatch {
+                current: ticket.version,
+            });
+        }
+        let events = ticket::decide(&ticket, command, actor, now, ctx.rules)?;
+        let next = ticket::apply(ticket, &events);
+        save(conn, &next, last_seq, &events)?;
+        notify::enqueue(conn, &next, last_seq + 1, &events, now, ctx)?;
+        Ok(next)
+    })
+}
+
+/// Writes a ticket changed by `events` and appends them after `last_seq`.
+pub(crate) fn save(
+    conn: &mut DbConnection,
+    ticket: &Ticket,
+    last_seq: i32,
+    events: &[Event],
+) -> Result<(), TicketError> {
+    let new_last = last_seq + i32::try_from(events.len()).unwrap_or(i32::MAX);
+    let row = TicketRow::new(ticket, new_last)?;
+    diesel::update(tickets::table.find(row.id))
+        .set(&row)
+        .execute(conn)?;
+    append(conn, ticket, last_seq, events)
+}
+
+fn append(
+    conn: &mut DbConnection,
+    ticket: &Ticket,
+    last_seq: i32,
+    events: &[Event],
+) -> Result<(), TicketError> {
+    let rows = events
+        .iter()
+        .zip(last_seq + 1..)
+        .map(|(e, seq)| NewEventRow::new(ticket, seq, e))
+        .collect::<Result<Vec<_>, _>>()?;
+    // A multi-row insert does not pass through the MultiConnection enum.
+    let insert = diesel::insert_into(ticket_events::table).values(&rows);
+    match conn {
+        DbConnection::Pg(c) => insert.execute(c)?,
+        DbConnection::Sqlite(c) => insert.execute(c)?,
+    };
+    Ok(())
+}
+
+/// Loads a ticket with a row lock (PostgreSQL `FOR UPDATE`; SQLite's `BEGIN IMMEDIATE`
+/// already holds the database) and the seq of its latest event.
+pub(crate) fn load_for_update(
+    conn: &mut DbConnection,
+    id: TicketId,
+) -> Result<(Ticket, i32), TicketError> {
+    let query = tickets::table
+        .find(DbUuid(id.as_uuid()))
+        .select((tickets::state, tickets::last_seq));
+    let found: Option<(String, i32)> = match conn {
+        DbConnection::Pg(c) => query.for_update().first(c).optional()?,
+        DbConnection::Sqlite(c) => query.first(c).optional()?,
+    };
+    let (state, last_seq) = found.ok_or(DomainError::NotFound)?;
+    Ok((ticket_from_state(&state)?, last_seq))
+}
+
+/// A ticket, if the actor may see it (DESIGN.md section 1: otherwise "not found").
+pub fn get(conn: &mut DbConnection, id: TicketId, actor: &Actor) -> Result<Ticket, TicketError> {
+    let state: Option<String> = tickets::table
+        .find(DbUuid(id.as_uuid()))
+        .select(tickets::state)
+        .first(conn)
+        .optional()?;
+    let ticket = ticket_from_state(&state.ok_or(DomainError::NotFound)?)?;
+    if can_see(actor, &ticket) {
+        Ok(ticket)
+    } else {
+        Err(DomainError::NotFound.into())
+    }
+}
+
+/// A ticket's timeline in order; enterprises do not see internal entries (DESIGN.md rule 8).
+pub fn events(
+    conn: &mut DbConnection,
+    id: TicketId,
+    actor: &Actor,
+) -> Result<Vec<StoredEvent>, TicketError> {
+    get(conn, id, actor)?;
+    let mut query = ticket_events::table
+        .filter(ticket_events::ticket_id.eq(DbUuid(id.as_uuid())))
+        .select(EventRow::as_select())
+        .order(ticket_events::seq)
+        .into_boxed();
+    if actor.role() == Some(jiban_domain::values::Role::Enterprise) {
+        query = query.filter(ticket_events::internal.eq(false));
+    }
+    let rows: Vec<EventRow> = query.load(conn)?;
+    Ok(rows
+        .into_iter()
+        .map(StoredEvent::try_from)
+        .collect::<Result<_, _>>()?)
+}

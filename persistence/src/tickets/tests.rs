@@ -1,0 +1,851 @@
+//! The ticket store on both backends: what is written reads back exactly; commands are
+//! all or nothing; concurrency neither loses updates nor duplicates numbers, keys or
+//! claims; the SQL scope is the domain's `can_see`.
+
+use std::collections::BTreeSet;
+use std::sync::{Arc, Barrier};
+
+use chrono::{DateTime, Duration, FixedOffset, NaiveDate, TimeZone, Utc};
+use diesel::prelude::*;
+use jiban_domain::deadline::{CalendarDay, DayKind};
+use jiban_domain::ticket::{Command, Rules, Status, Ticket, can_see};
+use jiban_domain::values::{
+    Body, CategoryCode, DepartmentId, Description, EnterpriseId, Kind, RatingLevel, ResultText,
+    Role, Title, Urgency, UserId,
+};
+use jiban_domain::{Actor, DomainError, User};
+
+use super::*;
+use crate::both_backends;
+use crate::conn::DbConnection;
+use crate::outbox;
+use crate::schema::{departments, enterprise_liaisons, enterprises, ticket_events, tickets, users};
+use crate::testdb::TestDb;
+use crate::types::{DbInstant, DbUuid};
+
+fn at(y: i32, m: u32, d: u32, h: u32, min: u32) -> DateTime<Utc> {
+    FixedOffset::east_opt(8 * 3600)
+        .unwrap()
+        .with_ymd_and_hms(y, m, d, h, min, 0)
+        .unwrap()
+        .with_timezone(&Utc)
+}
+
+/// A county in the database: two enterprises, two departments, one user per role.
+struct County {
+    rules: Rules,
+    e1: EnterpriseId,
+    e2: EnterpriseId,
+    d1: DepartmentId,
+    enterprise: Actor,
+    other_enterprise: Actor,
+    liaison: Actor,
+    officer: Actor,
+    other_officer: Actor,
+    supervisor: Actor,
+}
+
+const PUBLIC_URL: &str = "https://jiban.example.gov.cn";
+
+impl County {
+    fn ctx(&self) -> Context<'_> {
+        Context {
+            rules: &self.rules,
+            public_url: PUBLIC_URL,
+        }
+    }
+
+    fn new(conn: &mut DbConnection) -> County {
+        let now = DbInstant::from(at(2026, 1, 1, 0, 0));
+        let d1 = DepartmentId::from_uuid(uuid::Uuid::now_v7());
+        let d2 = DepartmentId::from_uuid(uuid::Uuid::now_v7());
+        for (d, code) in [(d1, "power"), (d2, "land")] {
+            diesel::insert_into(departments::table)
+                .values((
+                    departments::id.eq(DbUuid(d.as_uuid())),
+                    departments::code.eq(code),
+                    departments::name.eq(code),
+                    departments::created_at.eq(now),
+                ))
+                .execute(conn)
+                .unwrap();
+        }
+        let e1 = EnterpriseId::from_uuid(uuid::Uuid::now_v7());
+        let e2 = EnterpriseId::from_uuid(uuid::Uuid::now_v7());
+        for (e, uscc) in [(e1, "91350100M000100Y43"), (e2, "91110000600037341L")] {
+            diesel::insert_into(enterprises::table)
+                .values((
+                    enterprises::id.eq(DbUuid(e.as_uuid())),
+                    enterprises::name.eq(format!("企业{uscc}")),
+                    enterprises::uscc.eq(uscc),
+                    enterprises::contact_name.eq("王经理"),
+                    enterprises::contact_phone.eq("13800000000"),
+                    enterprises::contact_email.eq(format!("{uscc}@example.cn")),
+                    enterprises::created_at.eq(now),
+                    enterprises::updated_at.eq(now),
+                ))
+                .execute(conn)
+                .unwrap();
+        }
+        let mut add =
+            |name: &str, role: Role, dept: Option<DepartmentId>, ent: Option<EnterpriseId>| {
+                let id = UserId::from_uuid(uuid::Uuid::now_v7());
+                diesel::insert_into(users::table)
+                    .values((
+                        users::id.eq(DbUuid(id.as_uuid())),
+                        users::username.eq(name),
+                        users::password_hash.eq("x"),
+                        users::role.eq(role.as_str()),
+                        users::display_name.eq(name),
+                        users::email.eq(format!("{name}@example.gov.cn")),
+                        users::department_id.eq(dept.map(|d| DbUuid(d.as_uuid()))),
+                        users::enterprise_id.eq(ent.map(|e| DbUuid(e.as_uuid()))),
+                        users::active.eq(true),
+                        users::created_at.eq(now),
+                        users::updated_at.eq(now),
+                    ))
+                    .execute(conn)
+                    .unwrap();
+                Actor::User(User {
+                    id,
+                    role,
+                    department_id: dept,
+                    enterprise_id: ent,
+                    stationed_at: Vec::new(),
+                })
+            };
+        let enterprise = add("ent1", Role::Enterprise, None, Some(e1));
+        let other_enterprise = add("ent2", Role::Enterprise, None, Some(e2));
+        let mut liaison = add("liaison", Role::Liaison, None, None);
+        let officer = add("officer", Role::Officer, Some(d1), None);
+        let other_officer = add("officer2", Role::Officer, Some(d2), None);
+        let supervisor = add("supervisor", Role::Supervisor, None, None);
+        diesel::insert_into(enterprise_liaisons::table)
+            .values((
+                enterprise_liaisons::enterprise_id.eq(DbUuid(e1.as_uuid())),
+                enterprise_liaisons::liaison_id.eq(DbUuid(liaison.id().unwrap().as_uuid())),
+            ))
+            .execute(conn)
+            .unwrap();
+        if let Actor::User(u) = &mut liaison {
+            u.stationed_at = vec![e1];
+        }
+        let mut rules = Rules::defaults();
+        rules
+            .categories
+            .insert(CategoryCode::parse("utilities").unwrap(), Some(d1));
+        County {
+            rules,
+            e1,
+            e2,
+            d1,
+            enterprise,
+            other_enterprise,
+            liaison,
+            officer,
+            other_officer,
+            supervisor,
+        }
+    }
+
+    fn input(&self, category: &str, enterprise: Option<EnterpriseId>) -> TicketInput {
+        TicketInput {
+            enterprise_id: enterprise,
+            kind: Kind::Complaint,
+            urgency: None,
+            category: CategoryCode::parse(category).unwrap(),
+            title: Title::parse("厂区停电").unwrap(),
+            description: Description::parse("自昨晚起停电，三条产线停工。").unwrap(),
+        }
+    }
+
+    fn file(&self, conn: &mut DbConnection, category: &str, now: DateTime<Utc>) -> Ticket {
+        create(
+            conn,
+            self.input(category, None),
+            &self.enterprise,
+            now,
+            self.ctx(),
+            None,
+        )
+        .unwrap()
+        .ticket
+    }
+}
+
+fn accept() -> Command {
+    Command::Accept {
+        department_id: None,
+        assignee: None,
+        urgency: None,
+        resolve_with: None,
+    }
+}
+
+fn seqs(conn: &mut DbConnection, t: &Ticket) -> Vec<i32> {
+    ticket_events::table
+        .filter(ticket_events::ticket_id.eq(DbUuid(t.id.as_uuid())))
+        .select(ticket_events::seq)
+        .order(ticket_events::seq)
+        .load(conn)
+        .unwrap()
+}
+
+both_backends!(a_created_ticket_reads_back_exactly, |db| {
+    let mut conn = db.conn();
+    let county = County::new(&mut conn);
+    // Nanoseconds are cut to the microsecond both backends keep, before the domain sees it.
+    let now = at(2026, 9, 18, 10, 0) + Duration::nanoseconds(123_456_789);
+    let first = county.file(&mut conn, "utilities", now);
+    assert_eq!(first.number.to_string(), "JB-2026-000001");
+    assert_eq!(
+        first.created_at,
+        at(2026, 9, 18, 10, 0) + Duration::microseconds(123_456)
+    );
+    assert_eq!(first.resolve_due.due_at, at(2026, 9, 25, 0, 0));
+    assert_eq!(first.department_id, Some(county.d1));
+    assert_eq!(get(&mut conn, first.id, &county.enterprise).unwrap(), first);
+    let second = county.file(&mut conn, "land", now);
+    assert_eq!(second.number.to_string(), "JB-2026-000002");
+    // Another year starts its own sequence.
+    let next_year = county.file(&mut conn, "land", at(2027, 1, 4, 9, 0));
+    assert_eq!(next_year.number.to_string(), "JB-2027-000001");
+
+    let timeline = events(&mut conn, first.id, &county.officer).unwrap();
+    assert_eq!(timeline.len(), 1);
+    assert_eq!(timeline[0].kind, "submitted");
+    assert_eq!(
+        Ticket::replay(&[timeline[0].to_event().unwrap()]).unwrap(),
+        first
+    );
+
+    // The new ticket is announced to its department's officers, the intake one to the
+    // supervisors (DESIGN.md section 5).
+    let mail = outbox::list(&mut conn, None, 100).unwrap();
+    let to: BTreeSet<_> = mail.iter().map(|m| m.recipient.as_str()).collect();
+    assert!(to.contains("officer@example.gov.cn"));
+    assert!(to.contains("supervisor@example.gov.cn"));
+    assert!(!to.contains("officer2@example.gov.cn"));
+    let officer_mail = mail
+        .iter()
+        .find(|m| m.recipient == "officer@example.gov.cn")
+        .unwrap();
+    assert!(officer_mail.subject.contains("JB-2026-000001"));
+    assert!(
+        officer_mail
+            .body
+            .contains(&format!("{PUBLIC_URL}/tickets/{}", first.id))
+    );
+});
+
+both_backends!(commands_write_row_events_and_notices_together, |db| {
+    let mut conn = db.conn();
+    let county = County::new(&mut conn);
+    let t = county.file(&mut conn, "utilities", at(2026, 3, 2, 9, 0));
+    let ctx = county.ctx();
+    let t = execute(
+        &mut conn,
+        t.id,
+        Some(1),
+        accept(),
+        &county.officer,
+        at(2026, 3, 2, 9, 5),
+        ctx,
+    )
+    .unwrap();
+    assert_eq!((t.status, t.version), (Status::InProgress, 2));
+    let comment = Command::Comment {
+        body: Body::parse("已联系供电所").unwrap(),
+        internal: true,
+    };
+    let t = execute(
+        &mut conn,
+        t.id,
+        None,
+        comment,
+        &county.officer,
+        at(2026, 3, 2, 9, 6),
+        ctx,
+    )
+    .unwrap();
+    assert_eq!(t.version, 2, "comments do not change the version");
+    let resolve = Command::Resolve {
+        result: ResultText::parse("已协调供电公司恢复厂区供电。").unwrap(),
+    };
+    let t = execute(
+        &mut conn,
+        t.id,
+        Some(2),
+        resolve,
+        &county.officer,
+        at(2026, 3, 3, 9, 0),
+        ctx,
+    )
+    .unwrap();
+    assert_eq!(t.status, Status::Resolved);
+    assert_eq!(get(&mut conn, t.id, &county.supervisor).unwrap(), t);
+    assert_eq!(seqs(&mut conn, &t), vec![1, 2, 3, 4]);
+    // The enterprise is told of acceptance and of the result; it does not see internal notes.
+    let to_enterprise = outbox::list(&mut conn, None, 100)
+        .unwrap()
+        .into_iter()
+        .filter(|m| m.recipient == "91350100M000100Y43@example.cn")
+        .count();
+    assert_eq!(to_enterprise, 2);
+    let seen: Vec<String> = events(&mut conn, t.id, &county.enterprise)
+        .unwrap()
+        .into_iter()
+        .map(|e| e.kind)
+        .collect();
+    assert_eq!(seen, ["submitted", "accepted", "resolved"]);
+    // A refused command writes nothing.
+    let rate = Command::Rate {
+        level: RatingLevel::Satisfied,
+        comment: None,
+    };
+    let err = execute(
+        &mut conn,
+        t.id,
+        Some(3),
+        rate,
+        &county.officer,
+        at(2026, 3, 3, 10, 0),
+        ctx,
+    )
+    .unwrap_err();
+    assert!(matches!(
+        err,
+        TicketError::Domain(DomainError::NotPermitted(_))
+    ));
+    assert_eq!(seqs(&mut conn, &t).len(), 4);
+});
+
+both_backends!(stale_versions_and_outsiders_are_refused, |db| {
+    let mut conn = db.conn();
+    let county = County::new(&mut conn);
+    let t = county.file(&mut conn, "utilities", at(2026, 3, 2, 9, 0));
+    let ctx = county.ctx();
+    let err = execute(
+        &mut conn,
+        t.id,
+        Some(7),
+        accept(),
+        &county.officer,
+        at(2026, 3, 2, 9, 5),
+        ctx,
+    )
+    .unwrap_err();
+    assert!(matches!(err, TicketError::VersionMismatch { current: 1 }));
+    // An outsider learns nothing, not even that its version is stale.
+    let err = execute(
+        &mut conn,
+        t.id,
+        Some(7),
+        accept(),
+        &county.other_officer,
+        at(2026, 3, 2, 9, 5),
+        ctx,
+    )
+    .unwrap_err();
+    assert!(matches!(err, TicketError::Domain(DomainError::NotFound)));
+    assert!(matches!(
+        get(&mut conn, t.id, &county.other_enterprise),
+        Err(TicketError::Domain(DomainError::NotFound))
+    ));
+});
+
+both_backends!(sixteen_writers_with_one_version_one_wins, |db| {
+    let county = County::new(&mut db.conn());
+    let t = county.file(&mut db.conn(), "utilities", at(2026, 3, 2, 9, 0));
+    let barrier = Arc::new(Barrier::new(16));
+    let results: Vec<_> = std::thread::scope(|s| {
+        let handles: Vec<_> = (0..16)
+            .map(|i| {
+                let barrier = barrier.clone();
+                let county = &county;
+                s.spawn(move || {
+                    let mut conn = db.conn();
+                    barrier.wait();
+                    let who = if i % 2 == 0 {
+                        &county.officer
+                    } else {
+                        &county.liaison
+                    };
+                    execute(
+                        &mut conn,
+                        t.id,
+                        Some(1),
+                        accept(),
+                        who,
+                        at(2026, 3, 2, 9, 5),
+                        county.ctx(),
+                    )
+                })
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    let won = results.iter().filter(|r| r.is_ok()).count();
+    let stale = results
+        .iter()
+        .filter(|r| matches!(r, Err(TicketError::VersionMismatch { current: 2 })))
+        .count();
+    assert_eq!((won, stale), (1, 15), "{results:?}");
+    assert_eq!(seqs(&mut db.conn(), &t), vec![1, 2]);
+});
+
+both_backends!(sixteen_creators_get_distinct_numbers, |db| {
+    let county = County::new(&mut db.conn());
+    let numbers: Vec<String> = std::thread::scope(|s| {
+        let handles: Vec<_> = (0..16)
+            .map(|_| {
+                let county = &county;
+                s.spawn(move || {
+                    let mut conn = db.conn();
+                    (0..4)
+                        .map(|_| {
+                            county
+                                .file(&mut conn, "land", at(2026, 5, 6, 9, 0))
+                                .number
+                                .to_string()
+                        })
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|h| h.join().unwrap())
+            .collect()
+    });
+    let distinct: BTreeSet<_> = numbers.iter().collect();
+    assert_eq!(distinct.len(), 64);
+});
+
+/// DESIGN.md section 9: on PostgreSQL no create waits for another's commit to get its
+/// number: a create finishes while another create's transaction is still open.
+#[test]
+fn postgres_creates_do_not_wait_for_each_other() {
+    let Some(db) = TestDb::postgres() else { return };
+    let county = County::new(&mut db.conn());
+    county.file(&mut db.conn(), "land", at(2026, 5, 6, 9, 0)); // the year's sequence exists
+    let holding = Arc::new(Barrier::new(2));
+    let done = Arc::new(Barrier::new(2));
+    std::thread::scope(|s| {
+        let (county, db) = (&county, &db);
+        let (holding2, done2) = (holding.clone(), done.clone());
+        s.spawn(move || {
+            let mut conn = db.conn();
+            conn.transaction::<_, diesel::result::Error, _>(|conn| {
+                county.file(conn, "land", at(2026, 5, 6, 9, 1));
+                holding2.wait();
+                done2.wait(); // stay open until the other create has finished
+                Err::<(), _>(diesel::result::Error::RollbackTransaction)
+            })
+            .unwrap_err();
+        });
+        holding.wait();
+        let (tx, rx) = std::sync::mpsc::channel();
+        s.spawn(move || {
+            let t = county.file(&mut db.conn(), "land", at(2026, 5, 6, 9, 2));
+            tx.send(t.number).unwrap();
+        });
+        let number = rx
+            .recv_timeout(std::time::Duration::from_secs(10))
+            .expect("a create waited for another's open transaction");
+        assert_eq!(number.seq(), 3);
+        done.wait();
+    });
+}
+
+both_backends!(one_idempotency_key_makes_one_ticket, |db| {
+    let county = County::new(&mut db.conn());
+    let barrier = Arc::new(Barrier::new(16));
+    let key = Idempotency {
+        key: "retry-7f3a",
+        fingerprint: "sha256:aaa",
+    };
+    let results: Vec<Created> = std::thread::scope(|s| {
+        let handles: Vec<_> = (0..16)
+            .map(|i| {
+                let barrier = barrier.clone();
+                let county = &county;
+                s.spawn(move || {
+                    let mut conn = db.conn();
+                    barrier.wait();
+                    let now = at(2026, 5, 6, 9, 0) + Duration::seconds(i);
+                    create(
+                        &mut conn,
+                        county.input("land", None),
+                        &county.enterprise,
+                        now,
+                        county.ctx(),
+                        Some(key),
+                    )
+                    .unwrap()
+                })
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    let ids: BTreeSet<_> = results.iter().map(|c| c.ticket.id).collect();
+    assert_eq!(ids.len(), 1);
+    assert_eq!(results.iter().filter(|c| !c.replayed).count(), 1);
+    let first = results.iter().find(|c| !c.replayed).unwrap();
+    assert!(
+        results.iter().all(|c| c.ticket == first.ticket),
+        "retries answer the first response"
+    );
+    let count: i64 = tickets::table.count().get_result(&mut db.conn()).unwrap();
+    assert_eq!(count, 1);
+    // The same key with another body is refused; another user's same key is its own.
+    let other = Idempotency {
+        key: "retry-7f3a",
+        fingerprint: "sha256:bbb",
+    };
+    let err = create(
+        &mut db.conn(),
+        county.input("land", None),
+        &county.enterprise,
+        at(2026, 5, 6, 10, 0),
+        county.ctx(),
+        Some(other),
+    )
+    .unwrap_err();
+    assert!(matches!(err, TicketError::IdempotencyMismatch));
+    let theirs = create(
+        &mut db.conn(),
+        county.input("land", None),
+        &county.other_enterprise,
+        at(2026, 5, 6, 10, 0),
+        county.ctx(),
+        Some(key),
+    )
+    .unwrap();
+    assert!(!theirs.replayed);
+    // After 24 hours the key is forgotten.
+    let later = create(
+        &mut db.conn(),
+        county.input("land", None),
+        &county.enterprise,
+        at(2026, 5, 7, 10, 0),
+        county.ctx(),
+        Some(other),
+    )
+    .unwrap();
+    assert!(!later.replayed);
+});
+
+both_backends!(events_cannot_be_changed_or_deleted, |db| {
+    let mut conn = db.conn();
+    let county = County::new(&mut conn);
+    let t = county.file(&mut conn, "land", at(2026, 3, 2, 9, 0));
+    let mine = ticket_events::ticket_id.eq(DbUuid(t.id.as_uuid()));
+    let update = diesel::update(ticket_events::table.filter(mine))
+        .set(ticket_events::data.eq("{}"))
+        .execute(&mut conn);
+    assert!(update.is_err(), "UPDATE went through");
+    let delete = diesel::delete(ticket_events::table.filter(mine)).execute(&mut conn);
+    assert!(delete.is_err(), "DELETE went through");
+    assert_eq!(seqs(&mut conn, &t), vec![1]);
+});
+
+both_backends!(the_list_shows_exactly_what_can_see_allows, |db| {
+    let mut conn = db.conn();
+    let county = County::new(&mut conn);
+    let ctx = county.ctx();
+    let mut all = Vec::new();
+    for (i, category) in ["utilities", "land", "utilities", "land", "policy"]
+        .iter()
+        .enumerate()
+    {
+        let now = at(2026, 3, 2, 9, i as u32);
+        all.push(county.file(&mut conn, category, now));
+        let theirs = create(
+            &mut conn,
+            county.input(category, None),
+            &county.other_enterprise,
+            now,
+            ctx,
+            None,
+        )
+        .unwrap();
+        all.push(theirs.ticket);
+    }
+    // The other department's officer takes one intake ticket: it leaves everyone's intake.
+    let t = execute(
+        &mut conn,
+        all[3].id,
+        Some(1),
+        accept(),
+        &county.other_officer,
+        at(2026, 3, 2, 10, 0),
+        ctx,
+    )
+    .unwrap();
+    all[3] = t;
+    let now = at(2026, 3, 2, 12, 0);
+    for actor in [
+        &county.enterprise,
+        &county.other_enterprise,
+        &county.liaison,
+        &county.officer,
+        &county.other_officer,
+        &county.supervisor,
+    ] {
+        let expected: BTreeSet<_> = all
+            .iter()
+            .filter(|t| can_see(actor, t))
+            .map(|t| t.id)
+            .collect();
+        // Pages of two, following the cursor, give each visible ticket once, newest first.
+        let mut seen = Vec::new();
+        let mut after = None;
+        loop {
+            let page = list(&mut conn, actor, &TicketFilter::default(), 2, after, now).unwrap();
+            seen.extend(page.items.iter().map(|t| (t.created_at, t.id)));
+            match page.next {
+                Some(c) => after = Some(c),
+                None => break,
+            }
+        }
+        let ids: BTreeSet<_> = seen.iter().map(|(_, id)| *id).collect();
+        assert_eq!(ids, expected, "{actor:?}");
+        assert_eq!(ids.len(), seen.len());
+        assert!(seen.windows(2).all(|w| w[0] > w[1]), "newest first");
+    }
+});
+
+both_backends!(list_filters, |db| {
+    let mut conn = db.conn();
+    let county = County::new(&mut conn);
+    let ctx = county.ctx();
+    let old = county.file(&mut conn, "utilities", at(2026, 3, 2, 9, 0));
+    let new = county.file(&mut conn, "land", at(2026, 3, 20, 9, 0));
+    execute(
+        &mut conn,
+        new.id,
+        Some(1),
+        accept(),
+        &county.officer,
+        at(2026, 3, 20, 9, 5),
+        ctx,
+    )
+    .unwrap();
+    let ids = |filter: TicketFilter, now| -> Vec<_> {
+        let mut conn = db.conn();
+        list(&mut conn, &county.supervisor, &filter, 100, None, now)
+            .unwrap()
+            .items
+            .into_iter()
+            .map(|t| t.id)
+            .collect()
+    };
+    let now = at(2026, 3, 20, 10, 0);
+    assert_eq!(
+        ids(
+            TicketFilter {
+                status: vec![Status::Submitted],
+                ..Default::default()
+            },
+            now
+        ),
+        [old.id]
+    );
+    assert_eq!(
+        ids(
+            TicketFilter {
+                department_id: Some(county.d1),
+                ..Default::default()
+            },
+            now
+        ),
+        [new.id, old.id]
+    );
+    assert_eq!(
+        ids(
+            TicketFilter {
+                overdue: Some(true),
+                ..Default::default()
+            },
+            now
+        ),
+        [old.id]
+    );
+    assert_eq!(
+        ids(
+            TicketFilter {
+                overdue: Some(false),
+                ..Default::default()
+            },
+            now
+        ),
+        [new.id]
+    );
+    assert_eq!(
+        ids(
+            TicketFilter {
+                urgency: Some(Urgency::Emergency),
+                ..Default::default()
+            },
+            now
+        ),
+        []
+    );
+    assert_eq!(
+        ids(
+            TicketFilter {
+                enterprise_id: Some(county.e2),
+                ..Default::default()
+            },
+            now
+        ),
+        []
+    );
+    assert_eq!(
+        ids(
+            TicketFilter {
+                enterprise_id: Some(county.e1),
+                ..Default::default()
+            },
+            now
+        )
+        .len(),
+        2
+    );
+    assert_eq!(
+        ids(
+            TicketFilter {
+                assignee_id: county.officer.id(),
+                ..Default::default()
+            },
+            now
+        ),
+        [new.id]
+    );
+    let range = TicketFilter {
+        created_from: Some(at(2026, 3, 1, 0, 0)),
+        created_to: Some(at(2026, 3, 10, 0, 0)),
+        ..Default::default()
+    };
+    assert_eq!(ids(range, now), [old.id]);
+    assert_eq!(
+        ids(
+            TicketFilter {
+                supervised: Some(true),
+                ..Default::default()
+            },
+            now
+        ),
+        []
+    );
+});
+
+both_backends!(scanners_claim_each_due_ticket_once, |db| {
+    let county = County::new(&mut db.conn());
+    let mut conn = db.conn();
+    for i in 0..60 {
+        county.file(
+            &mut conn,
+            "land",
+            at(2026, 3, 2, 9, 0) + Duration::seconds(i),
+        );
+    }
+    // The alert schedule is another issue's: set next_alert_at by hand.
+    diesel::update(tickets::table)
+        .set(tickets::next_alert_at.eq(Some(DbInstant::from(at(2026, 3, 3, 0, 0)))))
+        .execute(&mut conn)
+        .unwrap();
+    let not_yet = claim_due(&mut conn, at(2026, 3, 2, 23, 59), 10).unwrap();
+    assert!(not_yet.is_empty());
+    let claimed: Vec<_> = std::thread::scope(|s| {
+        let handles: Vec<_> = (0..16)
+            .map(|_| {
+                s.spawn(|| {
+                    let mut conn = db.conn();
+                    let mut mine = Vec::new();
+                    loop {
+                        let batch = crate::conn::write_tx(&mut conn, |conn| {
+                            let batch = claim_due(conn, at(2026, 3, 3, 0, 0), 5)?;
+                            let ids: Vec<_> =
+                                batch.iter().map(|t| DbUuid(t.id.as_uuid())).collect();
+                            // Acting on a ticket moves its next alert on.
+                            diesel::update(tickets::table.filter(tickets::id.eq_any(&ids)))
+                                .set(tickets::next_alert_at.eq(None::<DbInstant>))
+                                .execute(conn)?;
+                            Ok::<_, crate::StoreError>(batch)
+                        })
+                        .unwrap();
+                        if batch.is_empty() {
+                            break mine;
+                        }
+                        mine.extend(batch.into_iter().map(|t| t.id));
+                    }
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|h| h.join().unwrap())
+            .collect()
+    });
+    let distinct: BTreeSet<_> = claimed.iter().collect();
+    assert_eq!((claimed.len(), distinct.len()), (60, 60));
+});
+
+both_backends!(loading_a_year_recomputes_its_provisional_deadlines, |db| {
+    let mut conn = db.conn();
+    let mut county = County::new(&mut conn);
+    let t = county.file(&mut conn, "land", at(2026, 12, 31, 10, 0));
+    let settled = county.file(&mut conn, "land", at(2026, 6, 1, 10, 0));
+    assert!(t.resolve_due.provisional);
+    assert_eq!(t.resolve_due.due_at, at(2027, 1, 8, 0, 0));
+    let holiday = CalendarDay {
+        date: NaiveDate::from_ymd_opt(2027, 1, 1).unwrap(),
+        kind: DayKind::Holiday,
+        name: "元旦".into(),
+    };
+    county.rules.calendar.set_year(2027, vec![holiday]).unwrap();
+    let moved = recompute_provisional(&mut conn, &county.rules, at(2027, 1, 2, 8, 0)).unwrap();
+    assert_eq!(moved, 1);
+    let t = get(&mut conn, t.id, &county.supervisor).unwrap();
+    assert!(!t.resolve_due.provisional);
+    assert_eq!(t.resolve_due.due_at, at(2027, 1, 9, 0, 0));
+    assert_eq!(seqs(&mut conn, &t), vec![1, 2]);
+    assert_eq!(
+        get(&mut conn, settled.id, &county.supervisor).unwrap(),
+        settled
+    );
+    assert_eq!(
+        recompute_provisional(&mut conn, &county.rules, at(2027, 1, 2, 8, 0)).unwrap(),
+        0
+    );
+});
+
+both_backends!(filing_for_an_unknown_enterprise_is_refused, |db| {
+    let mut conn = db.conn();
+    let county = County::new(&mut conn);
+    let nowhere = EnterpriseId::from_uuid(uuid::Uuid::now_v7());
+    let err = create(
+        &mut conn,
+        county.input("land", Some(nowhere)),
+        &county.officer,
+        at(2026, 3, 2, 9, 0),
+        county.ctx(),
+        None,
+    )
+    .unwrap_err();
+    assert!(
+        matches!(
+            err,
+            TicketError::Domain(DomainError::Refused {
+                field: "enterprise_id",
+                ..
+            })
+        ),
+        "{err:?}"
+    );
+    let count: i64 = tickets::table.count().get_result(&mut conn).unwrap();
+    assert_eq!(count, 0);
+    let _ = county.e1;
+});

@@ -11,6 +11,7 @@
 //!   sender worker;
 //! - `testdb` (feature `test-util`): a fresh database per test on either backend.
 
+pub mod alerts;
 pub mod conn;
 pub mod error;
 pub mod migrate;

@@ -849,3 +849,73 @@ both_backends!(filing_for_an_unknown_enterprise_is_refused, |db| {
     assert_eq!(count, 0);
     let _ = county.e1;
 });
+
+both_backends!(an_alert_is_recorded_once_whoever_decides_it, |db| {
+    use crate::alerts::{self, AlertLevel, NewAlert};
+    let county = County::new(&mut db.conn());
+    let t = county.file(&mut db.conn(), "utilities", at(2026, 3, 2, 9, 0));
+    let officer = county.officer.id().unwrap().as_uuid();
+    let supervisor = county.supervisor.id().unwrap().as_uuid();
+    let alert = NewAlert {
+        ticket_id: t.id.as_uuid(),
+        deadline: "accept",
+        level: AlertLevel::Escalation,
+        due_at: t.accept_due.due_at,
+        recipients: vec![officer, supervisor],
+    };
+    let barrier = Arc::new(Barrier::new(16));
+    let decided: Vec<_> = std::thread::scope(|s| {
+        let handles: Vec<_> = (0..16)
+            .map(|_| {
+                let (barrier, alert) = (barrier.clone(), &alert);
+                s.spawn(move || {
+                    let mut conn = db.conn();
+                    barrier.wait();
+                    crate::conn::write_tx(&mut conn, |conn| {
+                        alerts::record(conn, alert, at(2026, 3, 4, 0, 0))
+                    })
+                    .unwrap()
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .filter_map(|h| h.join().unwrap())
+            .collect()
+    });
+    assert_eq!(decided.len(), 1, "decided once");
+    let mut conn = db.conn();
+    let id = decided[0];
+    assert_eq!(
+        alerts::for_ticket(&mut conn, t.id.as_uuid()).unwrap().len(),
+        1
+    );
+    let mut expected = vec![officer, supervisor];
+    expected.sort();
+    assert_eq!(alerts::recipients(&mut conn, id).unwrap(), expected);
+    assert_eq!(
+        alerts::unacknowledged_for(&mut conn, officer)
+            .unwrap()
+            .len(),
+        1
+    );
+    assert!(alerts::acknowledge(&mut conn, id, supervisor, at(2026, 3, 4, 1, 0)).unwrap());
+    assert!(!alerts::acknowledge(&mut conn, id, officer, at(2026, 3, 4, 2, 0)).unwrap());
+    assert!(
+        alerts::unacknowledged_for(&mut conn, officer)
+            .unwrap()
+            .is_empty()
+    );
+    let acked = &alerts::for_ticket(&mut conn, t.id.as_uuid()).unwrap()[0];
+    assert_eq!(acked.acknowledged_by, Some(supervisor));
+    // A moved deadline is a new alert.
+    let moved = NewAlert {
+        due_at: t.accept_due.due_at + Duration::days(1),
+        ..alert
+    };
+    assert!(
+        alerts::record(&mut conn, &moved, at(2026, 3, 5, 0, 0))
+            .unwrap()
+            .is_some()
+    );
+});

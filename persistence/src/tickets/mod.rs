@@ -6,6 +6,7 @@
 //! - [`get`], [`events`], [`list`]: scoped by `can_see`, in Rust and in SQL alike.
 //! - [`claim_due`], [`recompute_provisional`]: for the scanner and calendar loads.
 
+mod fast;
 mod notify;
 mod numbers;
 mod query;

@@ -23,11 +23,7 @@ pub(crate) fn enqueue(
     now: DateTime<Utc>,
     ctx: Context<'_>,
 ) -> Result<(), StoreError> {
-    let link = format!(
-        "{}/tickets/{}",
-        ctx.public_url.trim_end_matches('/'),
-        ticket.id
-    );
+    let link = link(ctx, ticket);
     let mut enterprise_name = None;
     let mut messages = Vec::new();
     for (event, seq) in events.iter().zip(first_seq..) {
@@ -46,7 +42,7 @@ pub(crate) fn enqueue(
         for notice in notices_for(event, ticket, &ctx) {
             for (who, address) in recipients(conn, &notice.audience)? {
                 messages.push(NewMessage {
-                    dedupe_key: format!("ticket:{}:{seq}:{who}", ticket.id),
+                    dedupe_key: dedupe_key(ticket, seq, &who),
                     kind: OutboxKind::Email,
                     recipient: address,
                     subject: notice.subject.clone(),
@@ -61,6 +57,20 @@ pub(crate) fn enqueue(
         outbox::enqueue(conn, &messages, now)?;
     }
     Ok(())
+}
+
+/// Where people read a ticket.
+pub(crate) fn link(ctx: Context<'_>, ticket: &Ticket) -> String {
+    format!(
+        "{}/tickets/{}",
+        ctx.public_url.trim_end_matches('/'),
+        ticket.id
+    )
+}
+
+/// The dedupe key of a ticket event's notice to one recipient.
+pub(crate) fn dedupe_key(ticket: &Ticket, seq: i32, who: &str) -> String {
+    format!("ticket:{}:{seq}:{who}", ticket.id)
 }
 
 fn name_of(conn: &mut DbConnection, ticket: &Ticket) -> Result<String, StoreError> {

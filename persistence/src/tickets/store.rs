@@ -12,13 +12,14 @@ use jiban_domain::values::{
 };
 use jiban_domain::{Actor, DomainError};
 
-use super::notify;
 use super::rows::{EventRow, NewEventRow, StoredEvent, TicketRow, ticket_from_state};
+use super::{fast, notify};
 use crate::conn::{DbConnection, write_tx};
 use crate::error::StoreError;
 use crate::outbox::v7_at;
 use crate::schema::{idempotency_keys, ticket_events, tickets};
 use crate::types::{DbInstant, DbUuid};
+use jiban_domain::notice::{Audience, NoticeContext, notices_for};
 
 /// Why a ticket command did not go through.
 #[derive(Debug, thiserror::Error)]
@@ -106,6 +107,33 @@ pub fn create(
         DbConnection::Pg(_) => Some(super::numbers::next_pg(conn, year)?),
         DbConnection::Sqlite(_) => None,
     };
+    let build = |seq: u64| -> Result<(Ticket, Event), TicketError> {
+        let number = TicketNumber::new(year, seq)
+            .map_err(|e| StoreError::Other(format!("ticket number: {e}")))?;
+        let new = NewTicket {
+            id,
+            number,
+            enterprise_id: input.enterprise_id,
+            kind: input.kind,
+            urgency: input.urgency,
+            category: input.category.clone(),
+            title: input.title.clone(),
+            description: input.description.clone(),
+        };
+        let event = ticket::submit(new, actor, now, ctx.rules)?;
+        let created = Ticket::replay(std::slice::from_ref(&event))
+            .ok_or_else(|| StoreError::Other("a submitted event makes a ticket".into()))?;
+        Ok((created, event))
+    };
+    // Without a key, one statement on PostgreSQL needs no explicit transaction.
+    if let (Some(seq), None) = (pg_seq, idempotency) {
+        let (created, event) = build(seq)?;
+        insert_new(conn, &created, &event, now, ctx)?;
+        return Ok(Created {
+            ticket: created,
+            replayed: false,
+        });
+    }
     write_tx(conn, |conn| {
         if let (Some(key), Some(user)) = (idempotency, actor.id())
             && let Some(first) = claim_key(conn, user.as_uuid(), key, id, now)?
@@ -119,41 +147,77 @@ pub fn create(
             Some(seq) => seq,
             None => super::numbers::next_sqlite(conn, year)?,
         };
-        let number = TicketNumber::new(year, seq)
-            .map_err(|e| StoreError::Other(format!("ticket number: {e}")))?;
-        let new = NewTicket {
-            id,
-            number,
-            enterprise_id: input.enterprise_id,
-            kind: input.kind,
-            urgency: input.urgency,
-            category: input.category,
-            title: input.title,
-            description: input.description,
-        };
-        let event = ticket::submit(new, actor, now, ctx.rules)?;
-        let created = Ticket::replay(std::slice::from_ref(&event))
-            .ok_or_else(|| StoreError::Other("a submitted event makes a ticket".into()))?;
-        let insert = diesel::insert_into(tickets::table).values(TicketRow::new(&created, 1)?);
-        match insert.execute(conn) {
-            Err(DieselError::DatabaseError(DatabaseErrorKind::ForeignKeyViolation, _)) => {
-                // The enterprise or category named does not exist.
-                return Err(DomainError::Refused {
-                    field: "enterprise_id",
-                    code: "unknown_enterprise",
-                    message: "no such enterprise",
-                }
-                .into());
-            }
-            other => other?,
-        };
-        append(conn, &created, 0, std::slice::from_ref(&event))?;
-        notify::enqueue(conn, &created, 1, std::slice::from_ref(&event), now, ctx)?;
+        let (created, event) = build(seq)?;
+        insert_new(conn, &created, &event, now, ctx)?;
         Ok(Created {
             ticket: created,
             replayed: false,
         })
     })
+}
+
+/// Writes a new ticket, its first event and the new-ticket notice: one statement on
+/// PostgreSQL (see `fast`), plain inserts on SQLite.
+fn insert_new(
+    conn: &mut DbConnection,
+    created: &Ticket,
+    event: &Event,
+    now: DateTime<Utc>,
+    ctx: Context<'_>,
+) -> Result<(), TicketError> {
+    let row = TicketRow::new(created, 1)?;
+    let written = match conn {
+        DbConnection::Pg(c) => {
+            let link = notify::link(ctx, created);
+            let notice_ctx = NoticeContext {
+                enterprise_name: fast::ENTERPRISE_NAME,
+                link: &link,
+            };
+            let notices = notices_for(event, created, &notice_ctx);
+            let [notice] = notices.as_slice() else {
+                return Err(StoreError::Other("a new ticket has one notice".into()).into());
+            };
+            let (role, department) = match notice.audience {
+                Audience::DepartmentOfficers(d) => ("officer", Some(DbUuid(d.as_uuid()))),
+                Audience::Supervisors => ("supervisor", None),
+                _ => return Err(StoreError::Other("a new ticket goes to officers".into()).into()),
+            };
+            let statement = fast::CreateStatement {
+                ticket: &row,
+                event: &NewEventRow::new(created, 1, event)?,
+                announcement: fast::Announcement {
+                    dedupe_prefix: notify::dedupe_key(created, 1, "user:"),
+                    subject: &notice.subject,
+                    body: &notice.body,
+                    role,
+                    department_id: department,
+                    now: now.into(),
+                },
+            };
+            statement.execute(c).map(|_| ())
+        }
+        DbConnection::Sqlite(_) => diesel::insert_into(tickets::table)
+            .values(&row)
+            .execute(conn)
+            .map(|_| ()),
+    };
+    match written {
+        Err(DieselError::DatabaseError(DatabaseErrorKind::ForeignKeyViolation, _)) => {
+            // The enterprise named does not exist (the category is checked by the rules).
+            return Err(DomainError::Refused {
+                field: "enterprise_id",
+                code: "unknown_enterprise",
+                message: "no such enterprise",
+            }
+            .into());
+        }
+        other => other?,
+    }
+    if let DbConnection::Sqlite(_) = conn {
+        append(conn, created, 0, std::slice::from_ref(event))?;
+        notify::enqueue(conn, created, 1, std::slice::from_ref(event), now, ctx)?;
+    }
+    Ok(())
 }
 
 /// Takes the idempotency key for `new_id`, or finds who took it first: `Some(ticket as

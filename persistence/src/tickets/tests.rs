@@ -236,7 +236,34 @@ both_backends!(a_created_ticket_reads_back_exactly, |db| {
             .body
             .contains(&format!("{PUBLIC_URL}/tickets/{}", first.id))
     );
+    assert!(
+        officer_mail.body.contains("企业：企业91350100M000100Y43"),
+        "{}",
+        officer_mail.body
+    );
 });
+
+/// DEPENDENCIES.md: on PostgreSQL a create is one statement, prepared once per connection.
+#[test]
+fn postgres_prepares_the_create_statement_once() {
+    let Some(db) = TestDb::postgres() else { return };
+    let mut conn = db.conn();
+    let county = County::new(&mut conn);
+    for minute in 0..3 {
+        county.file(&mut conn, "utilities", at(2026, 5, 6, 9, minute));
+    }
+    #[derive(QueryableByName)]
+    struct Count {
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        n: i64,
+    }
+    let prepared = diesel::sql_query(
+        "SELECT count(*) AS n FROM pg_prepared_statements WHERE statement LIKE 'WITH t AS (INSERT INTO tickets%'",
+    )
+    .get_result::<Count>(&mut *conn)
+    .unwrap();
+    assert_eq!(prepared.n, 1);
+}
 
 both_backends!(commands_write_row_events_and_notices_together, |db| {
     let mut conn = db.conn();

@@ -1,0 +1,170 @@
+//! Filing a ticket on PostgreSQL in one statement.
+//!
+//! A create writes the ticket, its first event and one outbox row per recipient of the
+//! new-ticket notice. Round trips dominate its cost (DEPENDENCIES.md, "What makes a create
+//! fast"), so on PostgreSQL these are one data-modifying CTE: the recipients are selected
+//! inside it (the department's active officers, or the supervisors), and the enterprise's
+//! name is put into the mail there too. The statement's text never changes, so diesel
+//! prepares it once per connection (a static `QueryId`); `diesel::sql_query` would be
+//! parsed and planned on every create. SQLite needs none of this: its "round trips" are
+//! function calls.
+
+use diesel::pg::Pg;
+use diesel::query_builder::{AstPass, QueryFragment, QueryId};
+use diesel::sql_types::{BigInt, Bool, Integer, Nullable, Text};
+use diesel::{QueryResult, RunQueryDsl};
+
+use super::rows::{NewEventRow, TicketRow};
+use crate::types::{DbInstant, DbUuid, UtcTime, Uuid};
+
+/// Where the enterprise's name goes in the notice's body; replaced in SQL.
+pub(crate) const ENTERPRISE_NAME: &str = "\u{1}enterprise\u{1}";
+
+/// The new-ticket notice, to be sent to every active user of `role` whose department is
+/// `department_id` (NULL matches supervisors, who have none).
+pub(crate) struct Announcement<'a> {
+    pub dedupe_prefix: String,
+    pub subject: &'a str,
+    pub body: &'a str,
+    pub role: &'static str,
+    pub department_id: Option<DbUuid>,
+    pub now: DbInstant,
+}
+
+pub(crate) struct CreateStatement<'a> {
+    pub ticket: &'a TicketRow,
+    pub event: &'a NewEventRow,
+    pub announcement: Announcement<'a>,
+}
+
+/// The statement's identity for diesel's prepared-statement cache.
+pub(crate) struct CreateStatementId;
+
+impl QueryId for CreateStatement<'_> {
+    type QueryId = CreateStatementId;
+    const HAS_STATIC_QUERY_ID: bool = true;
+}
+
+impl RunQueryDsl<diesel::PgConnection> for CreateStatement<'_> {}
+
+impl QueryFragment<Pg> for CreateStatement<'_> {
+    fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, Pg>) -> QueryResult<()> {
+        let t = self.ticket;
+        out.push_sql(
+            "WITH t AS (INSERT INTO tickets (id, number, enterprise_id, kind, urgency, \
+             category, title, status, channel, created_by, first_responder_id, department_id, \
+             assignee_id, accept_due_at, contact_due_at, resolve_due_at, provisional, \
+             accepted_at, contacted_at, resolved_at, closed_at, contact_met, supervised, \
+             transfer_count, redo_count, close_reason, next_alert_at, version, last_seq, \
+             created_at, updated_at, state) VALUES (",
+        );
+        out.push_bind_param::<Uuid, _>(&t.id)?;
+        out.push_sql(", ");
+        out.push_bind_param::<Text, _>(&t.number)?;
+        out.push_sql(", ");
+        out.push_bind_param::<Uuid, _>(&t.enterprise_id)?;
+        for text in [t.kind, t.urgency] {
+            out.push_sql(", ");
+            out.push_bind_param::<Text, _>(text)?;
+        }
+        for text in [&t.category, &t.title] {
+            out.push_sql(", ");
+            out.push_bind_param::<Text, _>(text)?;
+        }
+        for text in [t.status, t.channel] {
+            out.push_sql(", ");
+            out.push_bind_param::<Text, _>(text)?;
+        }
+        for id in [
+            &t.created_by,
+            &t.first_responder_id,
+            &t.department_id,
+            &t.assignee_id,
+        ] {
+            out.push_sql(", ");
+            out.push_bind_param::<Nullable<Uuid>, _>(id)?;
+        }
+        for at in [&t.accept_due_at, &t.contact_due_at, &t.resolve_due_at] {
+            out.push_sql(", ");
+            out.push_bind_param::<UtcTime, _>(at)?;
+        }
+        out.push_sql(", ");
+        out.push_bind_param::<Bool, _>(&t.provisional)?;
+        for at in [
+            &t.accepted_at,
+            &t.contacted_at,
+            &t.resolved_at,
+            &t.closed_at,
+        ] {
+            out.push_sql(", ");
+            out.push_bind_param::<Nullable<UtcTime>, _>(at)?;
+        }
+        for flag in [&t.contact_met, &t.supervised] {
+            out.push_sql(", ");
+            out.push_bind_param::<Bool, _>(flag)?;
+        }
+        for n in [&t.transfer_count, &t.redo_count] {
+            out.push_sql(", ");
+            out.push_bind_param::<Integer, _>(n)?;
+        }
+        out.push_sql(", ");
+        out.push_bind_param::<Nullable<Text>, _>(&t.close_reason)?;
+        out.push_sql(", ");
+        out.push_bind_param::<Nullable<UtcTime>, _>(&t.next_alert_at)?;
+        out.push_sql(", ");
+        out.push_bind_param::<BigInt, _>(&t.version)?;
+        out.push_sql(", ");
+        out.push_bind_param::<Integer, _>(&t.last_seq)?;
+        for at in [&t.created_at, &t.updated_at] {
+            out.push_sql(", ");
+            out.push_bind_param::<UtcTime, _>(at)?;
+        }
+        out.push_sql(", ");
+        out.push_bind_param::<Text, _>(&t.state)?;
+
+        let e = self.event;
+        out.push_sql(
+            ") RETURNING id), e AS (INSERT INTO ticket_events (ticket_id, seq, version, kind, \
+             actor_id, at, internal, data) SELECT t.id, ",
+        );
+        out.push_bind_param::<Integer, _>(&e.seq)?;
+        out.push_sql(", ");
+        out.push_bind_param::<BigInt, _>(&e.version)?;
+        out.push_sql(", ");
+        out.push_bind_param::<Text, _>(e.kind)?;
+        out.push_sql(", ");
+        out.push_bind_param::<Nullable<Uuid>, _>(&e.actor_id)?;
+        out.push_sql(", ");
+        out.push_bind_param::<UtcTime, _>(&e.at)?;
+        out.push_sql(", ");
+        out.push_bind_param::<Bool, _>(&e.internal)?;
+        out.push_sql(", ");
+        out.push_bind_param::<Text, _>(&e.data)?;
+
+        let a = &self.announcement;
+        out.push_sql(
+            " FROM t) INSERT INTO outbox (id, dedupe_key, kind, recipient, subject, body, \
+             payload, ticket_id, status, attempts, next_attempt_at, created_at) \
+             SELECT gen_random_uuid(), ",
+        );
+        out.push_bind_param::<Text, _>(&a.dedupe_prefix)?;
+        out.push_sql(" || u.id::text, 'email', u.email, ");
+        out.push_bind_param::<Text, _>(a.subject)?;
+        out.push_sql(", replace(");
+        out.push_bind_param::<Text, _>(a.body)?;
+        out.push_sql(", ");
+        out.push_bind_param::<Text, _>(ENTERPRISE_NAME)?;
+        out.push_sql(", en.name), NULL, t.id, 'pending', 0, ");
+        out.push_bind_param::<UtcTime, _>(&a.now)?;
+        out.push_sql(", ");
+        out.push_bind_param::<UtcTime, _>(&a.now)?;
+        out.push_sql(" FROM t, users u, enterprises en WHERE u.active AND u.role = ");
+        out.push_bind_param::<Text, _>(a.role)?;
+        out.push_sql(" AND u.department_id IS NOT DISTINCT FROM ");
+        out.push_bind_param::<Nullable<Uuid>, _>(&a.department_id)?;
+        out.push_sql(" AND en.id = ");
+        out.push_bind_param::<Uuid, _>(&t.enterprise_id)?;
+        out.push_sql(" ON CONFLICT (dedupe_key) DO NOTHING");
+        Ok(())
+    }
+}

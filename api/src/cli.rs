@@ -2,7 +2,8 @@
 //! arguments and a `run` that returns the process's exit status.
 //!
 //! Bad arguments are clap errors (a message on stderr, exit status 2): the value parsers
-//! of each subcommand say what is wrong and which form is accepted.
+//! of each subcommand say what is wrong and which form is accepted. A bad configuration
+//! (`JIBAN_*` variables, `JIBAN_CONFIG` file) exits with status 2 too.
 
 mod deadline;
 
@@ -10,24 +11,26 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+use crate::config::Config;
+
 pub use deadline::{DeadlineArgs, DeadlineReport, compute_deadlines};
 
 /// Jiban (即办): enterprise complaints and service requests under statutory deadlines.
 #[derive(Debug, Parser)]
-#[command(
-    name = "jiban",
-    version,
-    propagate_version = true,
-    subcommand_required = true,
-    arg_required_else_help = true
-)]
+#[command(name = "jiban", version, propagate_version = true)]
 pub struct Cli {
+    /// What to do; without one, `serve`.
     #[command(subcommand)]
-    pub command: Command,
+    pub command: Option<Command>,
 }
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Serve the HTTP API (the default). Configured by JIBAN_* environment variables and
+    /// an optional TOML file named by JIBAN_CONFIG; see docs/API.md and README.md.
+    Serve,
+    /// Apply pending database migrations, then exit.
+    Migrate,
     /// Print the accept, contact and resolve deadlines of a ticket received at an instant,
     /// as one JSON object.
     Deadline(DeadlineArgs),
@@ -41,7 +44,21 @@ pub fn main() -> ExitCode {
 
 /// Runs a parsed command line.
 pub fn run(cli: Cli) -> ExitCode {
-    match cli.command {
+    match cli.command.unwrap_or(Command::Serve) {
+        Command::Serve => with_config(crate::server::serve),
+        Command::Migrate => with_config(crate::server::migrate_only),
         Command::Deadline(args) => deadline::run(&args),
+    }
+}
+
+/// Loads the configuration and runs `f` with it; a bad configuration is reported on
+/// stderr with exit status 2, like a bad argument.
+fn with_config(f: fn(Config) -> ExitCode) -> ExitCode {
+    match Config::from_env() {
+        Ok(config) => f(config),
+        Err(e) => {
+            eprintln!("jiban: configuration: {e}");
+            ExitCode::from(2)
+        }
     }
 }

@@ -16,6 +16,7 @@ pub mod conn;
 pub mod error;
 pub mod migrate;
 pub mod outbox;
+pub mod repo;
 pub mod schema;
 #[cfg(any(test, feature = "test-util"))]
 pub mod testdb;

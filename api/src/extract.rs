@@ -1,0 +1,346 @@
+//! Reading request bodies into DTOs, and turning every way they can be wrong into one
+//! [`ApiError`] naming each field (DESIGN.md section 7; docs/API.md, "Errors").
+//!
+//! - [`JsonBody<T>`] reads at most [`BODY_LIMIT`] bytes of JSON. Its failure is kept, not
+//!   returned by the extractor: the handler checks the caller's role first and only then
+//!   calls [`JsonBody::into_inner`], so a caller without the role gets 403 whatever it sent.
+//! - Deserialisation goes through `serde_path_to_error`, so a wrong type deep in the body
+//!   is reported at its JSON pointer (`/days/3/date`).
+//! - [`Fields`] collects the `validator` rules' errors and the domain parsers' errors of one
+//!   body, so all of them are reported at once.
+
+use std::future::Future;
+use std::pin::Pin;
+
+use actix_web::dev::Payload;
+use actix_web::http::header;
+use actix_web::{FromRequest, HttpRequest};
+use jiban_domain::values::ValueError;
+use serde::de::DeserializeOwned;
+use validator::{Validate, ValidationErrors, ValidationErrorsKind};
+
+use crate::problem::{self, ApiError, FieldError};
+
+/// The largest request body accepted (DESIGN.md section 7: 413 above 64 KiB).
+pub const BODY_LIMIT: usize = 64 * 1024;
+
+/// A JSON body, or why it could not be read. See the module documentation.
+pub struct JsonBody<T>(Result<T, ApiError>);
+
+impl<T> JsonBody<T> {
+    /// The body, or the 400/413/415/422 that explains why there is none.
+    pub fn into_inner(self) -> Result<T, ApiError> {
+        self.0
+    }
+}
+
+impl<T: DeserializeOwned + 'static> FromRequest for JsonBody<T> {
+    type Error = actix_web::Error;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, Self::Error>>>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let is_json = is_json(req);
+        let declared_len = req
+            .headers()
+            .get(header::CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse::<usize>().ok());
+        let payload = payload.take();
+        Box::pin(async move {
+            if !is_json {
+                return Ok(JsonBody(Err(problem::unsupported_media_type())));
+            }
+            if declared_len.is_some_and(|len| len > BODY_LIMIT) {
+                return Ok(JsonBody(Err(problem::payload_too_large())));
+            }
+            let stream = actix_web::body::BodyStream::new(payload);
+            let bytes = match actix_web::body::to_bytes_limited(stream, BODY_LIMIT).await {
+                Ok(Ok(bytes)) => bytes,
+                Ok(Err(_)) => {
+                    return Ok(JsonBody(Err(ApiError::bad_request(
+                        "unreadable_body",
+                        "the request body could not be read",
+                    ))));
+                }
+                Err(_) => return Ok(JsonBody(Err(problem::payload_too_large()))),
+            };
+            Ok(JsonBody(parse_json(&bytes)))
+        })
+    }
+}
+
+/// `application/json` or any `application/*+json`.
+fn is_json(req: &HttpRequest) -> bool {
+    let Some(mime) = req
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+    else {
+        return false;
+    };
+    let essence = mime
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase();
+    essence == "application/json"
+        || (essence.starts_with("application/") && essence.ends_with("+json"))
+}
+
+/// Parses a body: 400 when it is not JSON at all, 422 naming the field when JSON of the
+/// wrong shape.
+pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+    let mut de = serde_json::Deserializer::from_slice(bytes);
+    let value: T = match serde_path_to_error::deserialize(&mut de) {
+        Ok(value) => value,
+        Err(e) => {
+            let pointer = pointer_of(e.path());
+            let inner = e.into_inner();
+            return Err(if inner.is_data() {
+                deserialize_error(inner.to_string(), pointer)
+            } else {
+                problem::malformed_json(&inner)
+            });
+        }
+    };
+    de.end().map_err(|e| problem::malformed_json(&e))?;
+    Ok(value)
+}
+
+/// The JSON pointer (RFC 6901) of a serde path: `days[3].date` → `/days/3/date`.
+fn pointer_of(path: &serde_path_to_error::Path) -> String {
+    use serde_path_to_error::Segment;
+    let mut pointer = String::new();
+    for segment in path.iter() {
+        match segment {
+            Segment::Seq { index } => pointer.push_str(&format!("/{index}")),
+            Segment::Map { key } => push_token(&mut pointer, key),
+            Segment::Enum { variant } => push_token(&mut pointer, variant),
+            Segment::Unknown => {}
+        }
+    }
+    pointer
+}
+
+fn push_token(pointer: &mut String, token: &str) {
+    pointer.push('/');
+    pointer.push_str(&token.replace('~', "~0").replace('/', "~1"));
+}
+
+/// A serde data error as a 422. serde names a missing or unknown field only in its message
+/// (the path stops at the object), so the name is taken from between the backticks.
+pub fn deserialize_error(message: String, pointer: String) -> ApiError {
+    // serde_json appends " at line L column C": the pointer says where, better.
+    let message = match message.find(" at line ") {
+        Some(at) => message[..at].to_owned(),
+        None => message,
+    };
+    // For an unknown field the path already ends at it; for a missing one it stops at the
+    // enclosing object.
+    let named = |prefix: &str, path_has_it: bool| -> Option<String> {
+        let rest = message.strip_prefix(prefix)?;
+        let name = rest.split('`').nth(1)?;
+        let mut token = String::new();
+        push_token(&mut token, name);
+        if path_has_it && pointer.ends_with(&token) {
+            Some(pointer.clone())
+        } else {
+            Some(format!("{pointer}{token}"))
+        }
+    };
+    let (pointer, code, detail): (String, &'static str, String) =
+        if let Some(p) = named("missing field", false) {
+            (p, "required", "is required".to_owned())
+        } else if let Some(p) = named("unknown field", true) {
+            (p, "unknown_field", message.clone())
+        } else if message.starts_with("unknown variant") {
+            (pointer, "unknown_value", message.clone())
+        } else if message.starts_with("invalid type") {
+            (pointer, "wrong_type", message.clone())
+        } else {
+            (pointer, "invalid", message.clone())
+        };
+    ApiError::invalid(vec![FieldError::body(pointer, code, detail)])
+}
+
+/// The invalid fields of one body, gathered so they are all reported at once.
+#[derive(Default)]
+pub struct Fields {
+    errors: Vec<FieldError>,
+}
+
+impl Fields {
+    /// Starts with the `validator` rules of `dto`.
+    pub fn validate(dto: &impl Validate) -> Self {
+        let mut fields = Fields::default();
+        if let Err(errors) = dto.validate() {
+            flatten(&errors, "", &mut fields.errors);
+            // HashMap order is random; a stable order reads better and tests compare.
+            fields.errors.sort_by(|a, b| a.pointer.cmp(&b.pointer));
+        }
+        fields
+    }
+
+    /// Keeps a parsed value, or records why it did not parse (unless the same pointer is
+    /// already reported by a `validator` rule).
+    pub fn parse<T>(&mut self, pointer: &str, parsed: Result<T, ValueError>) -> Option<T> {
+        match parsed {
+            Ok(value) => Some(value),
+            Err(error) => {
+                self.push(FieldError::value(pointer, &error));
+                None
+            }
+        }
+    }
+
+    /// Records an error (unless its pointer is already reported).
+    pub fn push(&mut self, error: FieldError) {
+        if !self.errors.iter().any(|e| e.pointer == error.pointer) {
+            self.errors.push(error);
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.errors.is_empty()
+    }
+
+    /// `Ok` when nothing was recorded, else the 422 listing everything.
+    pub fn finish(self) -> Result<(), ApiError> {
+        if self.errors.is_empty() {
+            Ok(())
+        } else {
+            Err(ApiError::invalid(self.errors))
+        }
+    }
+}
+
+fn flatten(errors: &ValidationErrors, prefix: &str, out: &mut Vec<FieldError>) {
+    for (field, kind) in errors.errors() {
+        let pointer = format!("{prefix}/{field}");
+        match kind {
+            ValidationErrorsKind::Field(list) => {
+                for e in list {
+                    out.push(FieldError::body(
+                        pointer.clone(),
+                        e.code.clone(),
+                        describe(e),
+                    ));
+                }
+            }
+            ValidationErrorsKind::Struct(inner) => flatten(inner, &pointer, out),
+            ValidationErrorsKind::List(items) => {
+                for (index, inner) in items {
+                    flatten(inner, &format!("{pointer}/{index}"), out);
+                }
+            }
+        }
+    }
+}
+
+/// The message of a `validator` error: its own, or one made from its code and bounds.
+fn describe(e: &validator::ValidationError) -> String {
+    if let Some(message) = &e.message {
+        return message.to_string();
+    }
+    let param = |name: &str| e.params.get(name).map(|v| v.to_string());
+    match (e.code.as_ref(), param("min"), param("max")) {
+        ("too_long", _, Some(max)) => format!("must be at most {max} characters"),
+        ("too_short", Some(min), _) => format!("must be at least {min} characters"),
+        ("too_many", _, Some(max)) => format!("must have at most {max} entries"),
+        ("out_of_range", Some(min), Some(max)) => format!("must be between {min} and {max}"),
+        (code, _, _) => code.replace('_', " "),
+    }
+}
+
+/// Deserialises a field that may be absent (`None`), `null` (`Some(None)`) or a value
+/// (`Some(Some(v))`): PATCH tells "leave it" from "clear it".
+pub fn double_option<'de, T, D>(d: D) -> Result<Option<Option<T>>, D::Error>
+where
+    T: serde::Deserialize<'de>,
+    D: serde::Deserializer<'de>,
+{
+    serde::Deserialize::deserialize(d).map(Some)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde::Deserialize;
+
+    #[allow(dead_code)]
+    #[derive(Deserialize, Debug)]
+    #[serde(deny_unknown_fields)]
+    struct Day {
+        date: chrono::NaiveDate,
+        kind: Kind,
+    }
+
+    #[derive(Deserialize, Debug)]
+    #[serde(rename_all = "snake_case")]
+    enum Kind {
+        Holiday,
+    }
+
+    #[allow(dead_code)]
+    #[derive(Deserialize, Debug)]
+    #[serde(deny_unknown_fields)]
+    struct Year {
+        days: Vec<Day>,
+    }
+
+    fn error_of(json: &str) -> (u16, FieldError) {
+        let e = parse_json::<Year>(json.as_bytes()).unwrap_err();
+        (
+            e.status().as_u16(),
+            e.errors()
+                .first()
+                .cloned()
+                .unwrap_or_else(|| FieldError::body("", e.code().to_owned(), "")),
+        )
+    }
+
+    #[test]
+    fn errors_name_the_field_by_pointer() {
+        let ok = r#"{"date": "2026-01-01", "kind": "holiday"}"#;
+        let (status, e) = error_of(&format!(
+            r#"{{"days": [{ok}, {ok}, {ok}, {{"date": "2026-13-01", "kind": "holiday"}}]}}"#
+        ));
+        assert_eq!(
+            (status, e.pointer.as_deref(), e.code.as_ref()),
+            (422, Some("/days/3/date"), "invalid")
+        );
+        let (_, e) = error_of(r#"{"days": [{"date": "2026-01-01"}]}"#);
+        assert_eq!(
+            (e.pointer.as_deref(), e.code.as_ref()),
+            (Some("/days/0/kind"), "required")
+        );
+        let (_, e) = error_of(r#"{"days": [{"date": "2026-01-01", "kind": "party"}]}"#);
+        assert_eq!(
+            (e.pointer.as_deref(), e.code.as_ref()),
+            (Some("/days/0/kind"), "unknown_value")
+        );
+        let (_, e) = error_of(r#"{"days": 3}"#);
+        assert_eq!(
+            (e.pointer.as_deref(), e.code.as_ref()),
+            (Some("/days"), "wrong_type")
+        );
+        let (_, e) = error_of(r#"{"days": [], "extra": 1}"#);
+        assert_eq!(
+            (e.pointer.as_deref(), e.code.as_ref()),
+            (Some("/extra"), "unknown_field")
+        );
+    }
+
+    #[test]
+    fn unreadable_json_is_400() {
+        for bad in [r#"{"days": ["#, "not json", r#"{"days": []} trailing"#, ""] {
+            let e = parse_json::<Year>(bad.as_bytes()).unwrap_err();
+            assert_eq!(
+                (e.status().as_u16(), e.code()),
+                (400, "malformed_json"),
+                "{bad}"
+            );
+        }
+    }
+}

@@ -1,0 +1,270 @@
+//! `POST /v1/users`, `GET /v1/users?role=`, `GET`/`PATCH /v1/users/{id}` (admin only,
+//! DESIGN.md section 7).
+
+use actix_web::{HttpResponse, web};
+use chrono::{DateTime, Utc};
+use jiban_domain::values::{DepartmentId, Email, EnterpriseId, Role, UserId};
+use jiban_persistence::repo::users::UserRecord;
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+use validator::Validate;
+
+use crate::auth::Authenticated;
+use crate::config::Secret;
+use crate::extract::{Fields, JsonBody, double_option};
+use crate::limits::as_u64;
+use crate::limits::{self, Name, PASSWORD_MAX, PASSWORD_MIN};
+use crate::problem::{ApiError, FieldError};
+use crate::state::AppState;
+use crate::usecase::users::{self, NewUser, UserPatch};
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(
+        web::resource("/v1/users")
+            .route(web::post().to(create))
+            .route(web::get().to(list)),
+    )
+    .service(
+        web::resource("/v1/users/{id}")
+            .route(web::get().to(get))
+            .route(web::patch().to(update)),
+    );
+}
+
+/// A user as the API shows it: never a password or hash.
+#[derive(Serialize)]
+pub struct UserResponse {
+    id: UserId,
+    username: String,
+    role: Role,
+    display_name: String,
+    email: String,
+    department_id: Option<DepartmentId>,
+    enterprise_id: Option<EnterpriseId>,
+    active: bool,
+    created_at: DateTime<Utc>,
+    updated_at: DateTime<Utc>,
+}
+
+impl From<UserRecord> for UserResponse {
+    fn from(u: UserRecord) -> Self {
+        UserResponse {
+            id: u.id,
+            username: u.username,
+            role: u.role,
+            display_name: u.display_name,
+            email: u.email,
+            department_id: u.department_id,
+            enterprise_id: u.enterprise_id,
+            active: u.active,
+            created_at: u.created_at,
+            updated_at: u.updated_at,
+        }
+    }
+}
+
+#[derive(Serialize)]
+struct UserList {
+    items: Vec<UserResponse>,
+}
+
+#[derive(Deserialize, Validate)]
+#[serde(deny_unknown_fields)]
+pub struct CreateUserRequest {
+    #[validate(length(max = as_u64::USERNAME_MAX, code = "too_long"))]
+    username: String,
+    password: String,
+    role: String,
+    #[validate(length(max = as_u64::NAME_MAX, code = "too_long"))]
+    display_name: String,
+    #[validate(length(max = as_u64::EMAIL_MAX, code = "too_long"))]
+    email: String,
+    #[serde(default)]
+    department_id: Option<Uuid>,
+    #[serde(default)]
+    enterprise_id: Option<Uuid>,
+}
+
+fn not_allowed(pointer: &str, role: Role) -> FieldError {
+    FieldError::body(
+        pointer,
+        "not_allowed",
+        format!("a user of role {role} has no {}", &pointer[1..]),
+    )
+}
+
+fn required(pointer: &str, role: Role) -> FieldError {
+    FieldError::body(
+        pointer,
+        "required",
+        format!("a user of role {role} needs {}", &pointer[1..]),
+    )
+}
+
+/// The password must be 10–256 characters; it is not trimmed (spaces are characters).
+fn check_password(fields: &mut Fields, password: &str) {
+    let count = password.chars().count();
+    if count < PASSWORD_MIN {
+        fields.push(FieldError::body(
+            "/password",
+            "too_short",
+            format!("must be at least {PASSWORD_MIN} characters"),
+        ));
+    } else if count > PASSWORD_MAX {
+        fields.push(FieldError::body(
+            "/password",
+            "too_long",
+            format!("must be at most {PASSWORD_MAX} characters"),
+        ));
+    }
+}
+
+impl CreateUserRequest {
+    /// Every field's rules and the role's attachments: an officer has a department, an
+    /// enterprise user an enterprise, nobody else either (DESIGN.md section 1).
+    fn parse(self) -> Result<NewUser, ApiError> {
+        let mut fields = Fields::validate(&self);
+        let username = fields.parse("/username", limits::username(&self.username));
+        check_password(&mut fields, &self.password);
+        let role = fields.parse("/role", self.role.parse::<Role>());
+        let display_name = fields.parse("/display_name", Name::parse(&self.display_name));
+        let email = fields.parse("/email", Email::parse(&self.email));
+        if let Some(role) = role {
+            let (needs_department, needs_enterprise) = match role {
+                Role::Officer => (true, false),
+                Role::Enterprise => (false, true),
+                Role::Liaison | Role::Supervisor | Role::Admin => (false, false),
+            };
+            match (needs_department, self.department_id.is_some()) {
+                (true, false) => fields.push(required("/department_id", role)),
+                (false, true) => fields.push(not_allowed("/department_id", role)),
+                _ => {}
+            }
+            match (needs_enterprise, self.enterprise_id.is_some()) {
+                (true, false) => fields.push(required("/enterprise_id", role)),
+                (false, true) => fields.push(not_allowed("/enterprise_id", role)),
+                _ => {}
+            }
+        }
+        fields.finish()?;
+        let (Some(username), Some(role), Some(display_name), Some(email)) =
+            (username, role, display_name, email)
+        else {
+            return Err(ApiError::internal("a parsed field is missing"));
+        };
+        Ok(NewUser {
+            username,
+            password: Secret::new(self.password),
+            role,
+            display_name: display_name.into_string(),
+            email: email.as_str().to_owned(),
+            department_id: self.department_id.map(DepartmentId::from_uuid),
+            enterprise_id: self.enterprise_id.map(EnterpriseId::from_uuid),
+        })
+    }
+}
+
+async fn create(
+    state: web::Data<AppState>,
+    auth: Authenticated,
+    body: JsonBody<CreateUserRequest>,
+) -> Result<HttpResponse, ApiError> {
+    auth.require_admin()?;
+    let new = body.into_inner()?.parse()?;
+    let now = crate::now();
+    let user = state
+        .db
+        .run(move |conn| users::create(conn, new, now))
+        .await?;
+    Ok(HttpResponse::Created()
+        .insert_header(("Location", format!("/v1/users/{}", user.id)))
+        .json(UserResponse::from(user)))
+}
+
+#[derive(Deserialize)]
+pub struct ListQuery {
+    role: Option<String>,
+}
+
+async fn list(
+    state: web::Data<AppState>,
+    auth: Authenticated,
+    query: web::Query<ListQuery>,
+) -> Result<HttpResponse, ApiError> {
+    auth.require_admin()?;
+    let role = match query.into_inner().role.as_deref() {
+        None | Some("") => None,
+        Some(raw) => Some(raw.parse::<Role>().map_err(|e| {
+            ApiError::invalid(vec![FieldError::parameter("role", e.code(), e.to_string())])
+        })?),
+    };
+    let found = state.db.run(move |conn| users::list(conn, role)).await?;
+    Ok(HttpResponse::Ok().json(UserList {
+        items: found.into_iter().map(UserResponse::from).collect(),
+    }))
+}
+
+async fn get(
+    state: web::Data<AppState>,
+    auth: Authenticated,
+    id: web::Path<Uuid>,
+) -> Result<HttpResponse, ApiError> {
+    auth.require_admin()?;
+    let id = UserId::from_uuid(id.into_inner());
+    let user = state.db.run(move |conn| users::get(conn, id)).await?;
+    Ok(HttpResponse::Ok().json(UserResponse::from(user)))
+}
+
+#[derive(Deserialize, Validate)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateUserRequest {
+    #[validate(length(max = as_u64::NAME_MAX, code = "too_long"))]
+    display_name: Option<String>,
+    #[validate(length(max = as_u64::EMAIL_MAX, code = "too_long"))]
+    email: Option<String>,
+    /// Absent: unchanged; `null`: refused for officers (they need one).
+    #[serde(default, deserialize_with = "double_option")]
+    department_id: Option<Option<Uuid>>,
+    active: Option<bool>,
+}
+
+impl UpdateUserRequest {
+    fn parse(self) -> Result<UserPatch, ApiError> {
+        let mut fields = Fields::validate(&self);
+        let display_name = self
+            .display_name
+            .as_deref()
+            .and_then(|raw| fields.parse("/display_name", Name::parse(raw)));
+        let email = self
+            .email
+            .as_deref()
+            .and_then(|raw| fields.parse("/email", Email::parse(raw)));
+        fields.finish()?;
+        Ok(UserPatch {
+            display_name: display_name.map(Name::into_string),
+            email: email.map(String::from),
+            department_id: self.department_id.map(|d| d.map(DepartmentId::from_uuid)),
+            active: self.active,
+        })
+    }
+}
+
+async fn update(
+    state: web::Data<AppState>,
+    auth: Authenticated,
+    id: web::Path<Uuid>,
+    body: JsonBody<UpdateUserRequest>,
+) -> Result<HttpResponse, ApiError> {
+    auth.require_admin()?;
+    let patch = body.into_inner()?.parse()?;
+    let id = UserId::from_uuid(id.into_inner());
+    let admin = auth.id();
+    let now = crate::now();
+    let user = state
+        .db
+        .run(move |conn| users::update(conn, admin, id, patch, now))
+        .await?;
+    // This node forgets the user at once; the others within JIBAN_AUTH_CACHE_SECONDS.
+    state.principals.invalidate(id);
+    Ok(HttpResponse::Ok().json(UserResponse::from(user)))
+}

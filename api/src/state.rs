@@ -1,0 +1,26 @@
+//! What every handler shares, one instance per process (behind `web::Data`).
+
+use crate::auth::PrincipalCache;
+use crate::auth::jwt::Keys;
+use crate::db::Db;
+use crate::metrics::{Metrics, PoolGauges};
+
+pub struct AppState {
+    pub db: Db,
+    pub keys: Keys,
+    pub principals: PrincipalCache,
+    pub metrics: Metrics,
+    /// Where this API is reached from outside, for links in emails (`JIBAN_PUBLIC_URL`).
+    pub public_url: String,
+}
+
+impl AppState {
+    pub fn pool_gauges(&self) -> PoolGauges {
+        let state = self.db.pool().state();
+        PoolGauges {
+            connections: state.connections,
+            idle: state.idle_connections,
+            max_size: self.db.pool().max_size(),
+        }
+    }
+}

@@ -1,0 +1,226 @@
+//! Enterprises and their liaisons (DESIGN.md sections 1 and 7): admin creates and edits;
+//! each role sees what it may: an enterprise user its own enterprise, a liaison those it
+//! is stationed at, officers, supervisors and admins all. Outside its scope a caller gets
+//! 404, never 403, so ids do not leak.
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, Utc};
+use jiban_domain::User;
+use jiban_domain::values::{EnterpriseId, Role, UserId};
+use jiban_persistence::repo::enterprises::{
+    self, EnterpriseChanges, EnterpriseRecord, LiaisonRecord,
+};
+use jiban_persistence::repo::users;
+use jiban_persistence::{DbConnection, StoreError, write_tx};
+
+use crate::problem::{ApiError, FieldError};
+
+/// An enterprise with the liaisons stationed at it.
+#[derive(Debug, Clone)]
+pub struct EnterpriseView {
+    pub enterprise: EnterpriseRecord,
+    pub liaisons: Vec<LiaisonRecord>,
+}
+
+/// An enterprise to create, parsed (`uscc` verified by `Uscc::parse`).
+#[derive(Debug)]
+pub struct NewEnterprise {
+    pub name: String,
+    pub uscc: String,
+    pub contact_name: String,
+    pub contact_phone: String,
+    pub contact_email: String,
+    pub paired_leader_id: Option<UserId>,
+}
+
+fn uscc_taken() -> ApiError {
+    ApiError::conflict(
+        "uscc_taken",
+        "an enterprise with this unified social credit code exists",
+    )
+}
+
+/// 422 unless `leader` is an active supervisor (包联领导 are county leaders, DESIGN.md
+/// section 1).
+fn check_leader(conn: &mut DbConnection, leader: UserId) -> Result<(), ApiError> {
+    let is_supervisor = users::roles(conn, &[leader])?
+        .iter()
+        .any(|&(_, role, active)| role == Role::Supervisor && active);
+    if is_supervisor {
+        Ok(())
+    } else {
+        Err(ApiError::invalid_field(
+            "/paired_leader_id",
+            "not_a_supervisor",
+            "the paired leader must be an active supervisor",
+        ))
+    }
+}
+
+fn view(conn: &mut DbConnection, enterprise: EnterpriseRecord) -> Result<EnterpriseView, ApiError> {
+    let liaisons = enterprises::liaisons(conn, &[enterprise.id])?
+        .into_iter()
+        .map(|(_, liaison)| liaison)
+        .collect();
+    Ok(EnterpriseView {
+        enterprise,
+        liaisons,
+    })
+}
+
+pub fn create(
+    conn: &mut DbConnection,
+    new: NewEnterprise,
+    now: DateTime<Utc>,
+) -> Result<EnterpriseView, ApiError> {
+    let enterprise = EnterpriseRecord {
+        id: EnterpriseId::from_uuid(uuid::Uuid::new_v4()),
+        name: new.name,
+        uscc: new.uscc,
+        contact_name: new.contact_name,
+        contact_phone: new.contact_phone,
+        contact_email: new.contact_email,
+        paired_leader_id: new.paired_leader_id,
+        created_at: now,
+        updated_at: now,
+    };
+    write_tx(conn, |c| {
+        if enterprises::uscc_taken(c, &enterprise.uscc, None)? {
+            return Err(uscc_taken());
+        }
+        if let Some(leader) = enterprise.paired_leader_id {
+            check_leader(c, leader)?;
+        }
+        match enterprises::insert(c, &enterprise) {
+            Err(StoreError::Conflict(_)) => return Err(uscc_taken()),
+            other => other?,
+        }
+        Ok(())
+    })?;
+    Ok(EnterpriseView {
+        enterprise,
+        liaisons: Vec::new(),
+    })
+}
+
+/// The enterprises `viewer` may see, with their liaisons.
+pub fn list(conn: &mut DbConnection, viewer: &User) -> Result<Vec<EnterpriseView>, ApiError> {
+    let records = match viewer.role {
+        Role::Enterprise => match viewer.enterprise_id {
+            Some(own) => enterprises::find(conn, own)?.into_iter().collect(),
+            None => Vec::new(),
+        },
+        Role::Liaison => enterprises::list_stationed(conn, viewer.id)?,
+        Role::Officer | Role::Supervisor | Role::Admin => enterprises::list_all(conn)?,
+    };
+    let ids: Vec<EnterpriseId> = records.iter().map(|e| e.id).collect();
+    let mut liaisons: HashMap<EnterpriseId, Vec<LiaisonRecord>> = HashMap::new();
+    for (enterprise, liaison) in enterprises::liaisons(conn, &ids)? {
+        liaisons.entry(enterprise).or_default().push(liaison);
+    }
+    Ok(records
+        .into_iter()
+        .map(|enterprise| EnterpriseView {
+            liaisons: liaisons.remove(&enterprise.id).unwrap_or_default(),
+            enterprise,
+        })
+        .collect())
+}
+
+/// One enterprise, if `viewer` may see it (else 404).
+pub fn get(
+    conn: &mut DbConnection,
+    viewer: &User,
+    id: EnterpriseId,
+) -> Result<EnterpriseView, ApiError> {
+    let enterprise = enterprises::find(conn, id)?.ok_or_else(ApiError::not_found)?;
+    let found = view(conn, enterprise)?;
+    let visible = match viewer.role {
+        Role::Enterprise => viewer.enterprise_id == Some(id),
+        Role::Liaison => found.liaisons.iter().any(|l| l.id == viewer.id),
+        Role::Officer | Role::Supervisor | Role::Admin => true,
+    };
+    if visible {
+        Ok(found)
+    } else {
+        Err(ApiError::not_found())
+    }
+}
+
+/// Edits an enterprise. A new `uscc` must be free; a new paired leader must be an active
+/// supervisor.
+pub fn update(
+    conn: &mut DbConnection,
+    id: EnterpriseId,
+    changes: EnterpriseChanges,
+    now: DateTime<Utc>,
+) -> Result<EnterpriseView, ApiError> {
+    write_tx(conn, |c| {
+        if !enterprises::exists(c, id)? {
+            return Err(ApiError::not_found());
+        }
+        if let Some(uscc) = &changes.uscc
+            && enterprises::uscc_taken(c, uscc, Some(id))?
+        {
+            return Err(uscc_taken());
+        }
+        if let Some(Some(leader)) = changes.paired_leader_id {
+            check_leader(c, leader)?;
+        }
+        match enterprises::update(c, id, changes, now) {
+            Err(StoreError::Conflict(_)) => return Err(uscc_taken()),
+            other => other?,
+        };
+        let enterprise = enterprises::find(c, id)?
+            .ok_or_else(|| ApiError::internal("updated enterprise not found"))?;
+        view(c, enterprise)
+    })
+}
+
+/// Replaces the liaisons stationed at an enterprise; each must be an active liaison.
+/// Returns the enterprise and every user whose stations changed (their cached principals
+/// are stale).
+pub fn set_liaisons(
+    conn: &mut DbConnection,
+    id: EnterpriseId,
+    liaison_ids: Vec<UserId>,
+) -> Result<(EnterpriseView, Vec<UserId>), ApiError> {
+    write_tx(conn, |c| {
+        let enterprise = enterprises::find(c, id)?.ok_or_else(ApiError::not_found)?;
+        let found = users::roles(c, &liaison_ids)?;
+        let refused: Vec<FieldError> = liaison_ids
+            .iter()
+            .enumerate()
+            .filter(|(_, wanted)| {
+                !found
+                    .iter()
+                    .any(|&(u, role, active)| u == **wanted && role == Role::Liaison && active)
+            })
+            .map(|(index, _)| {
+                FieldError::body(
+                    format!("/liaison_ids/{index}"),
+                    "not_a_liaison",
+                    "not the id of an active liaison",
+                )
+            })
+            .collect();
+        if !refused.is_empty() {
+            return Err(ApiError::invalid(refused));
+        }
+        let mut unique = liaison_ids.clone();
+        unique.sort();
+        unique.dedup();
+        let before = enterprises::liaison_ids(c, id)?;
+        enterprises::clear_liaisons(c, id)?;
+        enterprises::add_liaisons(c, id, &unique)?;
+        let mut changed: Vec<UserId> = before
+            .iter()
+            .filter(|u| !unique.contains(u))
+            .chain(unique.iter().filter(|u| !before.contains(u)))
+            .copied()
+            .collect();
+        changed.sort();
+        Ok((view(c, enterprise)?, changed))
+    })
+}

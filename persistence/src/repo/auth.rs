@@ -1,0 +1,278 @@
+//! Sessions and login throttling, kept in the database so that every node sees the same
+//! state (DESIGN.md section 2, "Several nodes … keep login throttling in the database").
+
+use chrono::{DateTime, Utc};
+use diesel::prelude::*;
+use jiban_domain::values::UserId;
+
+use crate::conn::DbConnection;
+use crate::error::StoreError;
+use crate::schema::{login_attempts, refresh_tokens};
+use crate::types::{DbInstant, DbUuid};
+
+// ---------------------------------------------------------------------------------------
+// Refresh tokens
+// ---------------------------------------------------------------------------------------
+
+/// A refresh token as stored: only its hash, never the token.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RefreshTokenRecord {
+    pub id: uuid::Uuid,
+    pub user_id: UserId,
+    pub expires_at: DateTime<Utc>,
+    pub revoked_at: Option<DateTime<Utc>>,
+    /// The token that replaced this one when it was used (rotation).
+    pub replaced_by: Option<uuid::Uuid>,
+}
+
+#[derive(Queryable, Selectable)]
+#[diesel(table_name = refresh_tokens)]
+struct Row {
+    id: DbUuid,
+    user_id: DbUuid,
+    expires_at: DbInstant,
+    revoked_at: Option<DbInstant>,
+    replaced_by: Option<DbUuid>,
+}
+
+impl From<Row> for RefreshTokenRecord {
+    fn from(r: Row) -> Self {
+        RefreshTokenRecord {
+            id: r.id.0,
+            user_id: UserId::from_uuid(r.user_id.0),
+            expires_at: r.expires_at.get(),
+            revoked_at: r.revoked_at.map(DbInstant::get),
+            replaced_by: r.replaced_by.map(|u| u.0),
+        }
+    }
+}
+
+pub fn insert_refresh_token(
+    conn: &mut DbConnection,
+    id: uuid::Uuid,
+    user: UserId,
+    token_hash: &str,
+    expires_at: DateTime<Utc>,
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    diesel::insert_into(refresh_tokens::table)
+        .values((
+            refresh_tokens::id.eq(DbUuid(id)),
+            refresh_tokens::user_id.eq(DbUuid(user.as_uuid())),
+            refresh_tokens::token_hash.eq(token_hash),
+            refresh_tokens::expires_at.eq(DbInstant::from(expires_at)),
+            refresh_tokens::created_at.eq(DbInstant::from(now)),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+pub fn find_refresh_token(
+    conn: &mut DbConnection,
+    token_hash: &str,
+) -> Result<Option<RefreshTokenRecord>, StoreError> {
+    Ok(refresh_tokens::table
+        .filter(refresh_tokens::token_hash.eq(token_hash))
+        .select(Row::as_select())
+        .first(conn)
+        .optional()?
+        .map(RefreshTokenRecord::from))
+}
+
+/// Revokes `old` as replaced by `new`, unless it is revoked already; returns whether this
+/// call did it. Two requests racing with one token: only one wins, the other is reuse.
+pub fn rotate_refresh_token(
+    conn: &mut DbConnection,
+    old: uuid::Uuid,
+    new: uuid::Uuid,
+    now: DateTime<Utc>,
+) -> Result<bool, StoreError> {
+    let updated = diesel::update(
+        refresh_tokens::table
+            .find(DbUuid(old))
+            .filter(refresh_tokens::revoked_at.is_null()),
+    )
+    .set((
+        refresh_tokens::revoked_at.eq(Some(DbInstant::from(now))),
+        refresh_tokens::replaced_by.eq(Some(DbUuid(new))),
+    ))
+    .execute(conn)?;
+    Ok(updated == 1)
+}
+
+/// Revokes one token (if it is not revoked yet).
+pub fn revoke_refresh_token(
+    conn: &mut DbConnection,
+    id: uuid::Uuid,
+    now: DateTime<Utc>,
+) -> Result<bool, StoreError> {
+    let updated = diesel::update(
+        refresh_tokens::table
+            .find(DbUuid(id))
+            .filter(refresh_tokens::revoked_at.is_null()),
+    )
+    .set(refresh_tokens::revoked_at.eq(Some(DbInstant::from(now))))
+    .execute(conn)?;
+    Ok(updated == 1)
+}
+
+/// The token that replaced `id`, if any.
+pub fn refresh_token_successor(
+    conn: &mut DbConnection,
+    id: uuid::Uuid,
+) -> Result<Option<uuid::Uuid>, StoreError> {
+    let successor: Option<Option<DbUuid>> = refresh_tokens::table
+        .find(DbUuid(id))
+        .select(refresh_tokens::replaced_by)
+        .first(conn)
+        .optional()?;
+    Ok(successor.flatten().map(|u| u.0))
+}
+
+/// Revokes every live refresh token of a user; returns how many.
+pub fn revoke_all_refresh_tokens(
+    conn: &mut DbConnection,
+    user: UserId,
+    now: DateTime<Utc>,
+) -> Result<usize, StoreError> {
+    Ok(diesel::update(
+        refresh_tokens::table
+            .filter(refresh_tokens::user_id.eq(DbUuid(user.as_uuid())))
+            .filter(refresh_tokens::revoked_at.is_null()),
+    )
+    .set(refresh_tokens::revoked_at.eq(Some(DbInstant::from(now))))
+    .execute(conn)?)
+}
+
+// ---------------------------------------------------------------------------------------
+// Login attempts
+// ---------------------------------------------------------------------------------------
+
+/// The newest failed attempts of `key` since `since`, newest first, at most `limit`.
+pub fn recent_failures(
+    conn: &mut DbConnection,
+    key: &str,
+    since: DateTime<Utc>,
+    limit: i64,
+) -> Result<Vec<DateTime<Utc>>, StoreError> {
+    Ok(login_attempts::table
+        .filter(login_attempts::key.eq(key))
+        .filter(login_attempts::attempted_at.ge(DbInstant::from(since)))
+        .select(login_attempts::attempted_at)
+        .order(login_attempts::attempted_at.desc())
+        .limit(limit)
+        .load::<DbInstant>(conn)?
+        .into_iter()
+        .map(DbInstant::get)
+        .collect())
+}
+
+/// Records one failed attempt under each key.
+pub fn record_failure(
+    conn: &mut DbConnection,
+    keys: &[&str],
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    for key in keys {
+        diesel::insert_into(login_attempts::table)
+            .values((
+                login_attempts::id.eq(DbUuid(uuid::Uuid::new_v4())),
+                login_attempts::key.eq(*key),
+                login_attempts::attempted_at.eq(DbInstant::from(now)),
+            ))
+            .execute(conn)?;
+    }
+    Ok(())
+}
+
+/// Forgets the failures of a key (a successful login clears its account's).
+pub fn clear_failures(conn: &mut DbConnection, key: &str) -> Result<usize, StoreError> {
+    Ok(diesel::delete(login_attempts::table.filter(login_attempts::key.eq(key))).execute(conn)?)
+}
+
+/// Deletes attempts older than `before`: they no longer count.
+pub fn prune_failures(conn: &mut DbConnection, before: DateTime<Utc>) -> Result<usize, StoreError> {
+    Ok(diesel::delete(
+        login_attempts::table.filter(login_attempts::attempted_at.lt(DbInstant::from(before))),
+    )
+    .execute(conn)?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::both_backends;
+    use crate::repo::users::{self, NewUser};
+    use chrono::Duration;
+    use jiban_domain::values::Role;
+
+    fn user(conn: &mut DbConnection) -> UserId {
+        let id = UserId::from_uuid(uuid::Uuid::new_v4());
+        users::insert(
+            conn,
+            &NewUser {
+                id,
+                username: "wang",
+                password_hash: "x",
+                role: Role::Officer,
+                display_name: "王",
+                email: "wang@example.gov.cn",
+                department_id: None,
+                enterprise_id: None,
+                now: Utc::now(),
+            },
+        )
+        .unwrap();
+        id
+    }
+
+    both_backends!(rotation_wins_once, |db| {
+        let mut conn = db.conn();
+        let now = Utc::now();
+        let u = user(&mut conn);
+        let (a, b, c) = (
+            uuid::Uuid::new_v4(),
+            uuid::Uuid::new_v4(),
+            uuid::Uuid::new_v4(),
+        );
+        let exp = now + Duration::days(30);
+        insert_refresh_token(&mut conn, a, u, "ha", exp, now).unwrap();
+        insert_refresh_token(&mut conn, b, u, "hb", exp, now).unwrap();
+        assert!(rotate_refresh_token(&mut conn, a, b, now).unwrap());
+        insert_refresh_token(&mut conn, c, u, "hc", exp, now).unwrap();
+        assert!(
+            !rotate_refresh_token(&mut conn, a, c, now).unwrap(),
+            "second use"
+        );
+        let found = find_refresh_token(&mut conn, "ha").unwrap().unwrap();
+        assert_eq!(found.replaced_by, Some(b));
+        assert_eq!(refresh_token_successor(&mut conn, a).unwrap(), Some(b));
+        assert_eq!(revoke_all_refresh_tokens(&mut conn, u, now).unwrap(), 2);
+        assert!(
+            !revoke_refresh_token(&mut conn, c, now).unwrap(),
+            "already revoked"
+        );
+    });
+
+    both_backends!(failures_count_within_the_window, |db| {
+        let mut conn = db.conn();
+        let now = Utc::now();
+        for minutes in [20, 10, 5, 1] {
+            record_failure(
+                &mut conn,
+                &["account:wang"],
+                now - Duration::minutes(minutes),
+            )
+            .unwrap();
+        }
+        let recent =
+            recent_failures(&mut conn, "account:wang", now - Duration::minutes(15), 10).unwrap();
+        assert_eq!(recent.len(), 3);
+        assert!(recent[0] > recent[2], "newest first");
+        assert_eq!(
+            prune_failures(&mut conn, now - Duration::minutes(15)).unwrap(),
+            1
+        );
+        assert_eq!(clear_failures(&mut conn, "account:wang").unwrap(), 3);
+    });
+}

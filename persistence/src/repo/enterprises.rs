@@ -1,0 +1,275 @@
+//! Enterprises (企业) and the liaisons stationed at them (驻厂联络员).
+
+use chrono::{DateTime, Utc};
+use diesel::prelude::*;
+use jiban_domain::values::{EnterpriseId, UserId};
+
+use crate::conn::DbConnection;
+use crate::error::StoreError;
+use crate::schema::{enterprise_liaisons, enterprises, users};
+use crate::types::{DbInstant, DbUuid};
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EnterpriseRecord {
+    pub id: EnterpriseId,
+    pub name: String,
+    /// 统一社会信用代码, verified by the caller (`Uscc::parse`).
+    pub uscc: String,
+    pub contact_name: String,
+    pub contact_phone: String,
+    pub contact_email: String,
+    /// 包联领导: a supervisor.
+    pub paired_leader_id: Option<UserId>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+#[derive(Queryable, Selectable, Insertable)]
+#[diesel(table_name = enterprises, treat_none_as_default_value = false)]
+struct Row {
+    id: DbUuid,
+    name: String,
+    uscc: String,
+    contact_name: String,
+    contact_phone: String,
+    contact_email: String,
+    paired_leader_id: Option<DbUuid>,
+    created_at: DbInstant,
+    updated_at: DbInstant,
+}
+
+impl From<Row> for EnterpriseRecord {
+    fn from(r: Row) -> Self {
+        EnterpriseRecord {
+            id: EnterpriseId::from_uuid(r.id.0),
+            name: r.name,
+            uscc: r.uscc,
+            contact_name: r.contact_name,
+            contact_phone: r.contact_phone,
+            contact_email: r.contact_email,
+            paired_leader_id: r.paired_leader_id.map(|u| UserId::from_uuid(u.0)),
+            created_at: r.created_at.get(),
+            updated_at: r.updated_at.get(),
+        }
+    }
+}
+
+impl From<&EnterpriseRecord> for Row {
+    fn from(e: &EnterpriseRecord) -> Self {
+        Row {
+            id: DbUuid(e.id.as_uuid()),
+            name: e.name.clone(),
+            uscc: e.uscc.clone(),
+            contact_name: e.contact_name.clone(),
+            contact_phone: e.contact_phone.clone(),
+            contact_email: e.contact_email.clone(),
+            paired_leader_id: e.paired_leader_id.map(|u| DbUuid(u.as_uuid())),
+            created_at: DbInstant::from(e.created_at),
+            updated_at: DbInstant::from(e.updated_at),
+        }
+    }
+}
+
+/// Inserts an enterprise. A taken USCC is a [`StoreError::Conflict`].
+pub fn insert(conn: &mut DbConnection, enterprise: &EnterpriseRecord) -> Result<(), StoreError> {
+    diesel::insert_into(enterprises::table)
+        .values(Row::from(enterprise))
+        .execute(conn)?;
+    Ok(())
+}
+
+pub fn find(
+    conn: &mut DbConnection,
+    id: EnterpriseId,
+) -> Result<Option<EnterpriseRecord>, StoreError> {
+    Ok(enterprises::table
+        .find(DbUuid(id.as_uuid()))
+        .select(Row::as_select())
+        .first(conn)
+        .optional()?
+        .map(EnterpriseRecord::from))
+}
+
+/// Every enterprise, by name.
+pub fn list_all(conn: &mut DbConnection) -> Result<Vec<EnterpriseRecord>, StoreError> {
+    Ok(enterprises::table
+        .select(Row::as_select())
+        .order((enterprises::name, enterprises::id))
+        .load(conn)?
+        .into_iter()
+        .map(EnterpriseRecord::from)
+        .collect())
+}
+
+/// The enterprises a liaison is stationed at, by name.
+pub fn list_stationed(
+    conn: &mut DbConnection,
+    liaison: UserId,
+) -> Result<Vec<EnterpriseRecord>, StoreError> {
+    Ok(enterprises::table
+        .inner_join(enterprise_liaisons::table)
+        .filter(enterprise_liaisons::liaison_id.eq(DbUuid(liaison.as_uuid())))
+        .select(Row::as_select())
+        .order((enterprises::name, enterprises::id))
+        .load(conn)?
+        .into_iter()
+        .map(EnterpriseRecord::from)
+        .collect())
+}
+
+/// Whether another enterprise than `except` has this USCC.
+pub fn uscc_taken(
+    conn: &mut DbConnection,
+    uscc: &str,
+    except: Option<EnterpriseId>,
+) -> Result<bool, StoreError> {
+    let same_code = enterprises::table.filter(enterprises::uscc.eq(uscc));
+    let taken = match except {
+        Some(id) => diesel::select(diesel::dsl::exists(
+            same_code.filter(enterprises::id.ne(DbUuid(id.as_uuid()))),
+        ))
+        .get_result(conn)?,
+        None => diesel::select(diesel::dsl::exists(same_code)).get_result(conn)?,
+    };
+    Ok(taken)
+}
+
+/// What a PATCH may change; `None` leaves the column alone, and for the paired leader
+/// `Some(None)` clears it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct EnterpriseChanges {
+    pub name: Option<String>,
+    pub uscc: Option<String>,
+    pub contact_name: Option<String>,
+    pub contact_phone: Option<String>,
+    pub contact_email: Option<String>,
+    pub paired_leader_id: Option<Option<UserId>>,
+}
+
+#[derive(AsChangeset)]
+#[diesel(table_name = enterprises)]
+struct ChangeRow {
+    name: Option<String>,
+    uscc: Option<String>,
+    contact_name: Option<String>,
+    contact_phone: Option<String>,
+    contact_email: Option<String>,
+    paired_leader_id: Option<Option<DbUuid>>,
+    updated_at: DbInstant,
+}
+
+/// Applies `changes` and sets `updated_at`; returns whether the enterprise exists.
+pub fn update(
+    conn: &mut DbConnection,
+    id: EnterpriseId,
+    changes: EnterpriseChanges,
+    now: DateTime<Utc>,
+) -> Result<bool, StoreError> {
+    let row = ChangeRow {
+        name: changes.name,
+        uscc: changes.uscc,
+        contact_name: changes.contact_name,
+        contact_phone: changes.contact_phone,
+        contact_email: changes.contact_email,
+        paired_leader_id: changes
+            .paired_leader_id
+            .map(|leader| leader.map(|u| DbUuid(u.as_uuid()))),
+        updated_at: DbInstant::from(now),
+    };
+    let updated = diesel::update(enterprises::table.find(DbUuid(id.as_uuid())))
+        .set(row)
+        .execute(conn)?;
+    Ok(updated == 1)
+}
+
+/// A liaison as an enterprise's page shows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LiaisonRecord {
+    pub id: UserId,
+    pub display_name: String,
+    pub email: String,
+}
+
+/// The liaisons stationed at each of `ids`, by enterprise and display name.
+pub fn liaisons(
+    conn: &mut DbConnection,
+    ids: &[EnterpriseId],
+) -> Result<Vec<(EnterpriseId, LiaisonRecord)>, StoreError> {
+    let ids: Vec<DbUuid> = ids.iter().map(|id| DbUuid(id.as_uuid())).collect();
+    let rows: Vec<(DbUuid, DbUuid, String, String)> = enterprise_liaisons::table
+        .inner_join(users::table)
+        .filter(enterprise_liaisons::enterprise_id.eq_any(ids))
+        .select((
+            enterprise_liaisons::enterprise_id,
+            users::id,
+            users::display_name,
+            users::email,
+        ))
+        .order((
+            enterprise_liaisons::enterprise_id,
+            users::display_name,
+            users::id,
+        ))
+        .load(conn)?;
+    Ok(rows
+        .into_iter()
+        .map(|(enterprise, id, display_name, email)| {
+            (
+                EnterpriseId::from_uuid(enterprise.0),
+                LiaisonRecord {
+                    id: UserId::from_uuid(id.0),
+                    display_name,
+                    email,
+                },
+            )
+        })
+        .collect())
+}
+
+/// The ids of the liaisons stationed at an enterprise.
+pub fn liaison_ids(conn: &mut DbConnection, id: EnterpriseId) -> Result<Vec<UserId>, StoreError> {
+    Ok(enterprise_liaisons::table
+        .filter(enterprise_liaisons::enterprise_id.eq(DbUuid(id.as_uuid())))
+        .select(enterprise_liaisons::liaison_id)
+        .load::<DbUuid>(conn)?
+        .into_iter()
+        .map(|u| UserId::from_uuid(u.0))
+        .collect())
+}
+
+/// Removes every liaison of an enterprise.
+pub fn clear_liaisons(conn: &mut DbConnection, id: EnterpriseId) -> Result<usize, StoreError> {
+    Ok(diesel::delete(
+        enterprise_liaisons::table
+            .filter(enterprise_liaisons::enterprise_id.eq(DbUuid(id.as_uuid()))),
+    )
+    .execute(conn)?)
+}
+
+/// Stations liaisons at an enterprise (ids without duplicates).
+pub fn add_liaisons(
+    conn: &mut DbConnection,
+    id: EnterpriseId,
+    liaisons: &[UserId],
+) -> Result<usize, StoreError> {
+    let enterprise = DbUuid(id.as_uuid());
+    let mut added = 0;
+    // One row per statement: SQLite's multi-row insert does not pass through the
+    // MultiConnection enum, and a station list is short.
+    for liaison in liaisons {
+        added += diesel::insert_into(enterprise_liaisons::table)
+            .values((
+                enterprise_liaisons::enterprise_id.eq(enterprise),
+                enterprise_liaisons::liaison_id.eq(DbUuid(liaison.as_uuid())),
+            ))
+            .execute(conn)?;
+    }
+    Ok(added)
+}
+
+pub fn exists(conn: &mut DbConnection, id: EnterpriseId) -> Result<bool, StoreError> {
+    Ok(diesel::select(diesel::dsl::exists(
+        enterprises::table.find(DbUuid(id.as_uuid())),
+    ))
+    .get_result(conn)?)
+}

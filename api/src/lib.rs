@@ -21,6 +21,7 @@ pub mod middleware;
 pub mod problem;
 pub mod request_id;
 pub mod routes;
+pub mod rules;
 pub mod server;
 pub mod state;
 pub mod telemetry;

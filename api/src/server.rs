@@ -23,6 +23,7 @@ use crate::auth::jwt::Keys;
 use crate::config::{Config, MIN_JWT_SECRET_LEN, Secret};
 use crate::db::Db;
 use crate::metrics::Metrics;
+use crate::rules::RulesCache;
 use crate::state::AppState;
 use crate::usecase::bootstrap::{self, ADMIN_USERNAME, Admin};
 
@@ -30,6 +31,9 @@ use crate::usecase::bootstrap::{self, ADMIN_USERNAME, Admin};
 const SHUTDOWN_TIMEOUT_SECONDS: u64 = 30;
 /// The generated JWT secret's file in the data folder.
 const JWT_SECRET_FILE: &str = "jwt_secret";
+/// How long a node keeps the rules (calendar, SLA table, categories) before reading them
+/// again: an admin's edit reaches the other nodes within this.
+const RULES_CACHE_SECONDS: u64 = 10;
 
 /// A start-up failure: logged, and the process exits non-zero.
 #[derive(Debug, thiserror::Error)]
@@ -117,6 +121,7 @@ fn start(config: Config) -> Result<(), StartError> {
         principals: PrincipalCache::new(Duration::from_secs(config.auth_cache_seconds)),
         metrics: Metrics::default(),
         public_url,
+        rules: RulesCache::new(Duration::from_secs(RULES_CACHE_SECONDS)),
     });
 
     actix_web::rt::System::new().block_on(async move {

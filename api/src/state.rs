@@ -4,6 +4,7 @@ use crate::auth::PrincipalCache;
 use crate::auth::jwt::Keys;
 use crate::db::Db;
 use crate::metrics::{Metrics, PoolGauges};
+use crate::rules::RulesCache;
 
 pub struct AppState {
     pub db: Db,
@@ -12,6 +13,8 @@ pub struct AppState {
     pub metrics: Metrics,
     /// Where this API is reached from outside, for links in emails (`JIBAN_PUBLIC_URL`).
     pub public_url: String,
+    /// Calendar, SLA table and dispatch map, cached per node.
+    pub rules: RulesCache,
 }
 
 impl AppState {

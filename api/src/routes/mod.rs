@@ -11,6 +11,7 @@ pub mod departments;
 pub mod enterprises;
 pub mod health;
 pub mod reference;
+pub mod tickets;
 pub mod users;
 
 use actix_web::web;
@@ -23,4 +24,5 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     users::configure(cfg);
     enterprises::configure(cfg);
     reference::configure(cfg);
+    tickets::configure(cfg);
 }

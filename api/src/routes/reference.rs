@@ -105,6 +105,7 @@ async fn put_category(
         .db
         .run(move |conn| reference::put_category(conn, code, name.into_string(), department))
         .await?;
+    state.rules.invalidate();
     let mut response = if created {
         HttpResponse::Created()
     } else {
@@ -217,6 +218,7 @@ async fn put_calendar_year(
         .db
         .run(move |conn| reference::put_calendar_year(conn, year, days, now))
         .await?;
+    state.rules.invalidate();
     Ok(HttpResponse::Ok().json(CalendarResponse::new(year, Some(stored), Some(moved))))
 }
 
@@ -335,5 +337,6 @@ async fn put_sla_policy(
         .db
         .run(move |conn| reference::put_sla_policy(conn, class, policy, now))
         .await?;
+    state.rules.invalidate();
     Ok(HttpResponse::Ok().json(SlaResponse::from(stored)))
 }

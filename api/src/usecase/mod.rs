@@ -12,4 +12,5 @@ pub mod bootstrap;
 pub mod departments;
 pub mod enterprises;
 pub mod reference;
+pub mod tickets;
 pub mod users;

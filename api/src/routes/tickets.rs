@@ -1,0 +1,1082 @@
+//! Tickets (DESIGN.md section 7): create (with `Idempotency-Key`), list (filters, keyset
+//! pages), get (`ETag`), the timeline, and every action. Scope is the domain's
+//! `can_see`: a ticket outside it answers 404. State changes take `If-Match: "<version>"`
+//! (428 without it, 412 when stale); comments and acknowledgements need none.
+
+use actix_web::http::header;
+use actix_web::{HttpRequest, HttpResponse, web};
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use chrono::{DateTime, NaiveDate, Utc};
+use jiban_domain::deadline::calendar::start_of_day;
+use jiban_domain::ticket::{Command, Extension, Rating, Status, Ticket};
+use jiban_domain::values::{
+    Body, CategoryCode, ContactMethod, DepartmentId, Description, Disposition,
+    DispositionExplanation, EnterpriseId, Explanation, InfoItem, Kind, RatingLevel, Reason,
+    ResultText, Role, TicketId, Title, Urgency, UserId, ValueError,
+};
+use jiban_persistence::tickets::{Cursor, MAX_LIMIT, StoredEvent, TicketFilter, TicketInput};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use uuid::Uuid;
+
+use crate::auth::Authenticated;
+use crate::extract::{Fields, JsonBody};
+use crate::problem::{ApiError, FieldError};
+use crate::state::AppState;
+use crate::usecase::tickets::{self as usecase, Env};
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(
+        web::resource("/v1/tickets")
+            .route(web::post().to(create))
+            .route(web::get().to(list)),
+    )
+    .service(web::resource("/v1/tickets/{id}").route(web::get().to(get)))
+    .service(web::resource("/v1/tickets/{id}/events").route(web::get().to(events)))
+    .service(web::resource("/v1/tickets/{id}/accept").route(web::post().to(accept)))
+    .service(web::resource("/v1/tickets/{id}/dispose").route(web::post().to(dispose)))
+    .service(web::resource("/v1/tickets/{id}/assign").route(web::post().to(assign)))
+    .service(web::resource("/v1/tickets/{id}/transfer").route(web::post().to(transfer)))
+    .service(web::resource("/v1/tickets/{id}/contact").route(web::post().to(contact)))
+    .service(web::resource("/v1/tickets/{id}/comments").route(web::post().to(comment)))
+    .service(web::resource("/v1/tickets/{id}/request-info").route(web::post().to(request_info)))
+    .service(web::resource("/v1/tickets/{id}/supply-info").route(web::post().to(supply_info)))
+    .service(web::resource("/v1/tickets/{id}/extension").route(web::post().to(extension)))
+    .service(
+        web::resource("/v1/tickets/{id}/extension/decision")
+            .route(web::post().to(extension_decision)),
+    )
+    .service(web::resource("/v1/tickets/{id}/resolve").route(web::post().to(resolve)))
+    .service(web::resource("/v1/tickets/{id}/explain").route(web::post().to(explain)))
+    .service(web::resource("/v1/tickets/{id}/rate").route(web::post().to(rate)))
+    .service(web::resource("/v1/tickets/{id}/appeal").route(web::post().to(appeal)))
+    .service(
+        web::resource("/v1/tickets/{id}/appeal/decision").route(web::post().to(appeal_decision)),
+    )
+    .service(web::resource("/v1/tickets/{id}/withdraw").route(web::post().to(withdraw)));
+}
+
+// ---------------------------------------------------------------------------------------
+// The ticket as clients read it
+// ---------------------------------------------------------------------------------------
+
+#[derive(Serialize)]
+pub struct TicketResponse {
+    id: TicketId,
+    number: String,
+    enterprise_id: EnterpriseId,
+    kind: Kind,
+    urgency: Urgency,
+    category: CategoryCode,
+    title: String,
+    description: String,
+    status: Status,
+    channel: jiban_domain::values::Channel,
+    created_by: Option<UserId>,
+    first_responder_id: Option<UserId>,
+    department_id: Option<DepartmentId>,
+    assignee_id: Option<UserId>,
+    accept_due_at: DateTime<Utc>,
+    contact_due_at: DateTime<Utc>,
+    resolve_due_at: DateTime<Utc>,
+    /// Some deadline assumed Monday to Friday for a year with no calendar yet.
+    deadlines_provisional: bool,
+    accepted_at: Option<DateTime<Utc>>,
+    contacted_at: Option<DateTime<Utc>>,
+    resolved_at: Option<DateTime<Utc>>,
+    closed_at: Option<DateTime<Utc>>,
+    paused: bool,
+    supervised: bool,
+    /// The deadlines now passed unmet: `accept`, `contact`, `resolve`.
+    overdue: Vec<&'static str>,
+    /// How many times information was requested (once; a supervisor may ask again).
+    info_requested: u32,
+    extension: Option<Extension>,
+    transfer_count: u32,
+    redo_count: u32,
+    close_reason: Option<jiban_domain::ticket::CloseReason>,
+    duplicate_of: Option<TicketId>,
+    resolution: Option<String>,
+    explanation: Option<String>,
+    policy_basis: Option<String>,
+    plan: Option<String>,
+    rating: Option<Rating>,
+    rating_due_at: Option<DateTime<Utc>>,
+    version: u64,
+    created_at: DateTime<Utc>,
+    updated_at: DateTime<Utc>,
+}
+
+impl TicketResponse {
+    fn new(t: Ticket, now: DateTime<Utc>) -> TicketResponse {
+        let overdue = t.overdue(now);
+        TicketResponse {
+            id: t.id,
+            number: t.number.to_string(),
+            enterprise_id: t.enterprise_id,
+            kind: t.kind,
+            urgency: t.urgency,
+            category: t.category,
+            title: t.title,
+            description: t.description,
+            status: t.status,
+            channel: t.channel,
+            created_by: t.created_by,
+            first_responder_id: t.first_responder_id,
+            department_id: t.department_id,
+            assignee_id: t.assignee_id,
+            accept_due_at: t.accept_due.due_at,
+            contact_due_at: t.contact_due.due_at,
+            resolve_due_at: t.resolve_due.due_at,
+            deadlines_provisional: t.accept_due.provisional
+                || t.contact_due.provisional
+                || t.resolve_due.provisional,
+            accepted_at: t.accepted_at,
+            contacted_at: t.contacted_at,
+            resolved_at: t.resolved_at,
+            closed_at: t.closed_at,
+            paused: t.paused_since.is_some(),
+            supervised: t.supervised,
+            overdue,
+            info_requested: t.info_requests,
+            extension: t.extension,
+            transfer_count: t.transfer_count,
+            redo_count: t.redo_count,
+            close_reason: t.close_reason,
+            duplicate_of: t.duplicate_of,
+            resolution: t.resolution,
+            explanation: t.explanation,
+            policy_basis: t.policy_basis,
+            plan: t.plan,
+            rating: t.rating,
+            rating_due_at: t.rating_due_at,
+            version: t.version,
+            created_at: t.created_at,
+            updated_at: t.updated_at,
+        }
+    }
+}
+
+fn etag(version: u64) -> String {
+    format!("\"{version}\"")
+}
+
+/// 200 with the ticket and its `ETag`.
+fn ok(ticket: Ticket, now: DateTime<Utc>) -> HttpResponse {
+    HttpResponse::Ok()
+        .insert_header((header::ETAG, etag(ticket.version)))
+        .json(TicketResponse::new(ticket, now))
+}
+
+fn ticket_id(raw: &str) -> Result<TicketId, ApiError> {
+    // Anything that is not a ticket id names no ticket.
+    raw.parse().map_err(|_| ApiError::not_found())
+}
+
+fn env(state: &AppState) -> Env<'_> {
+    Env {
+        rules: &state.rules,
+        public_url: &state.public_url,
+    }
+}
+
+/// A value read from a DTO string, or a field error at `pointer`.
+fn value<T: std::str::FromStr<Err = ValueError>>(
+    fields: &mut Fields,
+    pointer: &str,
+    raw: &str,
+) -> Option<T> {
+    fields.parse(pointer, raw.parse())
+}
+
+fn optional<T>(
+    fields: &mut Fields,
+    pointer: &str,
+    raw: Option<&str>,
+    parse: impl FnOnce(&str) -> Result<T, ValueError>,
+) -> Option<T> {
+    raw.and_then(|raw| fields.parse(pointer, parse(raw)))
+}
+
+fn missing() -> ApiError {
+    ApiError::internal("a parsed field is missing")
+}
+
+// ---------------------------------------------------------------------------------------
+// Create
+// ---------------------------------------------------------------------------------------
+
+#[derive(Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct CreateTicketRequest {
+    #[serde(default)]
+    enterprise_id: Option<Uuid>,
+    kind: String,
+    #[serde(default)]
+    urgency: Option<String>,
+    category: String,
+    title: String,
+    description: String,
+}
+
+impl CreateTicketRequest {
+    fn parse(&self) -> Result<TicketInput, ApiError> {
+        let mut f = Fields::default();
+        let kind = value::<Kind>(&mut f, "/kind", &self.kind);
+        let urgency = optional(&mut f, "/urgency", self.urgency.as_deref(), str::parse);
+        let category = f.parse("/category", CategoryCode::parse(&self.category));
+        let title = f.parse("/title", Title::parse(&self.title));
+        let description = f.parse("/description", Description::parse(&self.description));
+        f.finish()?;
+        Ok(TicketInput {
+            enterprise_id: self.enterprise_id.map(EnterpriseId::from_uuid),
+            kind: kind.ok_or_else(missing)?,
+            urgency,
+            category: category.ok_or_else(missing)?,
+            title: title.ok_or_else(missing)?,
+            description: description.ok_or_else(missing)?,
+        })
+    }
+
+    /// What makes two requests "the same" for an `Idempotency-Key`: the parsed body, so
+    /// whitespace and key order do not matter.
+    fn fingerprint(&self) -> String {
+        let canonical = serde_json::to_vec(self).unwrap_or_default();
+        format!("sha256:{:x}", Sha256::digest(canonical))
+    }
+}
+
+/// The longest `Idempotency-Key` accepted.
+const IDEMPOTENCY_KEY_MAX: usize = 255;
+
+fn idempotency_key(req: &HttpRequest) -> Result<Option<String>, ApiError> {
+    let Some(raw) = req.headers().get("idempotency-key") else {
+        return Ok(None);
+    };
+    let key = raw.to_str().unwrap_or("").trim();
+    if key.is_empty()
+        || key.len() > IDEMPOTENCY_KEY_MAX
+        || !key.bytes().all(|b| b.is_ascii_graphic())
+    {
+        return Err(ApiError::invalid(vec![FieldError::parameter(
+            "Idempotency-Key",
+            "invalid",
+            "an Idempotency-Key is 1 to 255 printable ASCII characters",
+        )]));
+    }
+    Ok(Some(key.to_owned()))
+}
+
+async fn create(
+    state: web::Data<AppState>,
+    auth: Authenticated,
+    req: HttpRequest,
+    body: JsonBody<CreateTicketRequest>,
+) -> Result<HttpResponse, ApiError> {
+    auth.require(&[
+        Role::Enterprise,
+        Role::Liaison,
+        Role::Officer,
+        Role::Supervisor,
+    ])?;
+    let key = idempotency_key(&req)?;
+    let body = body.into_inner()?;
+    let input = body.parse()?;
+    let idempotency = key.map(|k| (k, body.fingerprint()));
+    let now = crate::now();
+    let actor = auth.into_actor();
+    let state2 = state.clone();
+    let created = state
+        .db
+        .run(move |conn| usecase::create(conn, &env(&state2), input, &actor, now, idempotency))
+        .await?;
+    let id = created.ticket.id;
+    let mut response = HttpResponse::Created();
+    response
+        .insert_header((header::LOCATION, format!("/v1/tickets/{id}")))
+        .insert_header((header::ETAG, etag(created.ticket.version)));
+    if created.replayed {
+        response.insert_header(("Idempotent-Replayed", "true"));
+    }
+    Ok(response.json(TicketResponse::new(created.ticket, now)))
+}
+
+// ---------------------------------------------------------------------------------------
+// List, get, events
+// ---------------------------------------------------------------------------------------
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ListQuery {
+    status: Option<String>,
+    urgency: Option<String>,
+    kind: Option<String>,
+    enterprise_id: Option<String>,
+    department_id: Option<String>,
+    assignee_id: Option<String>,
+    overdue: Option<String>,
+    supervised: Option<String>,
+    created_from: Option<String>,
+    created_to: Option<String>,
+    limit: Option<String>,
+    cursor: Option<String>,
+}
+
+/// The default page size.
+const DEFAULT_LIMIT: i64 = 20;
+
+/// An instant (RFC 3339 with offset) or a date, which means 00:00 of it in +08:00.
+fn instant_or_date(raw: &str) -> Option<DateTime<Utc>> {
+    DateTime::parse_from_rfc3339(raw)
+        .map(|t| t.with_timezone(&Utc))
+        .ok()
+        .or_else(|| {
+            NaiveDate::parse_from_str(raw, "%Y-%m-%d")
+                .ok()
+                .map(start_of_day)
+        })
+}
+
+fn encode_cursor(c: Cursor) -> String {
+    URL_SAFE_NO_PAD.encode(format!("{}.{}", c.created_at.timestamp_micros(), c.id))
+}
+
+fn decode_cursor(raw: &str) -> Option<Cursor> {
+    let text = String::from_utf8(URL_SAFE_NO_PAD.decode(raw).ok()?).ok()?;
+    let (micros, id) = text.split_once('.')?;
+    Some(Cursor {
+        created_at: DateTime::from_timestamp_micros(micros.parse().ok()?)?,
+        id: id.parse().ok()?,
+    })
+}
+
+/// The query's invalid parameters, all reported at once.
+#[derive(Default)]
+struct Params {
+    errors: Vec<FieldError>,
+}
+
+impl Params {
+    fn bad(&mut self, name: &str, detail: impl Into<String>) {
+        self.errors
+            .push(FieldError::parameter(name, "invalid", detail));
+    }
+
+    fn value<T: std::str::FromStr<Err = ValueError>>(
+        &mut self,
+        name: &str,
+        raw: &Option<String>,
+    ) -> Option<T> {
+        match raw.as_deref()?.parse() {
+            Ok(v) => Some(v),
+            Err(e) => {
+                self.bad(name, e.to_string());
+                None
+            }
+        }
+    }
+
+    fn id(&mut self, name: &str, raw: &Option<String>) -> Option<Uuid> {
+        let parsed = raw.as_deref()?.parse().ok();
+        if parsed.is_none() {
+            self.bad(name, "must be a UUID");
+        }
+        parsed
+    }
+
+    fn flag(&mut self, name: &str, raw: &Option<String>) -> Option<bool> {
+        match raw.as_deref()? {
+            "true" => Some(true),
+            "false" => Some(false),
+            _ => {
+                self.bad(name, "must be true or false");
+                None
+            }
+        }
+    }
+
+    fn instant(&mut self, name: &str, raw: &Option<String>) -> Option<DateTime<Utc>> {
+        let parsed = instant_or_date(raw.as_deref()?);
+        if parsed.is_none() {
+            self.bad(
+                name,
+                "must be an RFC 3339 instant with offset, or a date YYYY-MM-DD (00:00 +08:00)",
+            );
+        }
+        parsed
+    }
+}
+
+impl ListQuery {
+    fn parse(&self) -> Result<(TicketFilter, i64, Option<Cursor>), ApiError> {
+        let mut p = Params::default();
+        let mut filter = TicketFilter::default();
+        for part in self.status.iter().flat_map(|raw| raw.split(',')) {
+            match Status::parse(part.trim()) {
+                Some(s) => filter.status.push(s),
+                None => p.bad(
+                    "status",
+                    format!(
+                        "unknown status {part:?}: give one or more of {}, separated by commas",
+                        Status::ALL
+                            .iter()
+                            .map(|s| s.as_str())
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    ),
+                ),
+            }
+        }
+        filter.urgency = p.value("urgency", &self.urgency);
+        filter.kind = p.value("kind", &self.kind);
+        filter.enterprise_id = p
+            .id("enterprise_id", &self.enterprise_id)
+            .map(EnterpriseId::from_uuid);
+        filter.department_id = p
+            .id("department_id", &self.department_id)
+            .map(DepartmentId::from_uuid);
+        filter.assignee_id = p
+            .id("assignee_id", &self.assignee_id)
+            .map(UserId::from_uuid);
+        filter.overdue = p.flag("overdue", &self.overdue);
+        filter.supervised = p.flag("supervised", &self.supervised);
+        filter.created_from = p.instant("created_from", &self.created_from);
+        filter.created_to = p.instant("created_to", &self.created_to);
+        let limit = match self.limit.as_deref().map(str::parse::<i64>) {
+            None => DEFAULT_LIMIT,
+            Some(Ok(n)) if (1..=MAX_LIMIT).contains(&n) => n,
+            Some(_) => {
+                p.bad("limit", format!("must be a number from 1 to {MAX_LIMIT}"));
+                DEFAULT_LIMIT
+            }
+        };
+        let cursor = self.cursor.as_deref().and_then(|raw| {
+            let c = decode_cursor(raw);
+            if c.is_none() {
+                p.bad("cursor", "is not a cursor this API gave out");
+            }
+            c
+        });
+        if p.errors.is_empty() {
+            Ok((filter, limit, cursor))
+        } else {
+            Err(ApiError::invalid(p.errors))
+        }
+    }
+}
+
+#[derive(Serialize)]
+struct TicketList {
+    items: Vec<TicketResponse>,
+    next_cursor: Option<String>,
+}
+
+async fn list(
+    state: web::Data<AppState>,
+    auth: Authenticated,
+    query: web::Query<ListQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let (filter, limit, cursor) = query.parse()?;
+    let now = crate::now();
+    let actor = auth.into_actor();
+    let page = state
+        .db
+        .run(move |conn| usecase::list(conn, &actor, &filter, limit, cursor, now))
+        .await?;
+    Ok(HttpResponse::Ok().json(TicketList {
+        next_cursor: page.next.map(encode_cursor),
+        items: page
+            .items
+            .into_iter()
+            .map(|t| TicketResponse::new(t, now))
+            .collect(),
+    }))
+}
+
+async fn get(
+    state: web::Data<AppState>,
+    auth: Authenticated,
+    id: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let id = ticket_id(&id)?;
+    let actor = auth.into_actor();
+    let ticket = state
+        .db
+        .run(move |conn| usecase::get(conn, id, &actor))
+        .await?;
+    Ok(ok(ticket, crate::now()))
+}
+
+#[derive(Serialize)]
+struct EventList {
+    items: Vec<StoredEvent>,
+}
+
+async fn events(
+    state: web::Data<AppState>,
+    auth: Authenticated,
+    id: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let id = ticket_id(&id)?;
+    let actor = auth.into_actor();
+    let items = state
+        .db
+        .run(move |conn| usecase::events(conn, id, &actor))
+        .await?;
+    Ok(HttpResponse::Ok().json(EventList { items }))
+}
+
+// ---------------------------------------------------------------------------------------
+// Actions
+// ---------------------------------------------------------------------------------------
+
+/// The client's `If-Match`: `"<version>"` (or `W/"<version>"`); `*` matches any version.
+/// State changes require it (428), so nobody overwrites a change they have not seen.
+fn if_match(req: &HttpRequest) -> Result<Option<u64>, ApiError> {
+    let Some(raw) = req.headers().get(header::IF_MATCH) else {
+        return Err(ApiError::new(
+            actix_web::http::StatusCode::PRECONDITION_REQUIRED,
+            "if_match_required",
+            "send If-Match with the ticket's ETag, e.g. If-Match: \"3\"",
+        ));
+    };
+    let raw = raw.to_str().unwrap_or("").trim();
+    if raw == "*" {
+        return Ok(None);
+    }
+    let tag = raw.strip_prefix("W/").unwrap_or(raw);
+    tag.strip_prefix('"')
+        .and_then(|t| t.strip_suffix('"'))
+        .unwrap_or(tag)
+        .parse()
+        .map(Some)
+        .map_err(|_| {
+            ApiError::bad_request(
+                "invalid_if_match",
+                "If-Match must be the ticket's ETag, e.g. \"3\"",
+            )
+        })
+}
+
+/// Runs a command built inside the database call (some need a lookup, e.g. an
+/// assignee), answering 200 with the ticket and its new `ETag`.
+async fn run(
+    state: web::Data<AppState>,
+    auth: Authenticated,
+    id: &str,
+    version: Option<u64>,
+    command: impl FnOnce(&mut jiban_persistence::DbConnection) -> Result<Command, ApiError>
+    + Send
+    + 'static,
+) -> Result<HttpResponse, ApiError> {
+    let id = ticket_id(id)?;
+    let now = crate::now();
+    let actor = auth.into_actor();
+    let state2 = state.clone();
+    let ticket = state
+        .db
+        .run(move |conn| {
+            let command = command(conn)?;
+            usecase::act(conn, &env(&state2), id, version, command, &actor, now)
+        })
+        .await?;
+    Ok(ok(ticket, now))
+}
+
+/// An action whose command needs nothing from the database.
+async fn simple(
+    state: web::Data<AppState>,
+    auth: Authenticated,
+    req: &HttpRequest,
+    id: &str,
+    command: Result<Command, ApiError>,
+) -> Result<HttpResponse, ApiError> {
+    let version = if_match(req)?;
+    let command = command?;
+    run(state, auth, id, version, move |_| Ok(command)).await
+}
+
+type Id = web::Path<String>;
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AcceptRequest {
+    #[serde(default)]
+    department_id: Option<Uuid>,
+    #[serde(default)]
+    assignee_id: Option<Uuid>,
+    #[serde(default)]
+    urgency: Option<String>,
+    /// 当场办结: a consultation answered at acceptance.
+    #[serde(default)]
+    result: Option<String>,
+}
+
+async fn accept(
+    state: web::Data<AppState>,
+    auth: Authenticated,
+    req: HttpRequest,
+    id: Id,
+    body: JsonBody<AcceptRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let version = if_match(&req)?;
+    let body = body.into_inner()?;
+    let mut f = Fields::default();
+    let urgency = optional(&mut f, "/urgency", body.urgency.as_deref(), str::parse);
+    let result = optional(&mut f, "/result", body.result.as_deref(), ResultText::parse);
+    f.finish()?;
+    let department_id = body.department_id.map(DepartmentId::from_uuid);
+    let assignee_id = body.assignee_id.map(UserId::from_uuid);
+    run(state, auth, &id, version, move |conn| {
+        Ok(Command::Accept {
+            department_id,
+            assignee: assignee_id
+                .map(|a| usecase::assignee(conn, a))
+                .transpose()?,
+            urgency,
+            resolve_with: result,
+        })
+    })
+    .await
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DisposeRequest {
+    disposition: String,
+    explanation: String,
+    #[serde(default)]
+    duplicate_of: Option<Uuid>,
+}
+
+async fn dispose(
+    state: web::Data<AppState>,
+    auth: Authenticated,
+    req: HttpRequest,
+    id: Id,
+    body: JsonBody<DisposeRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let command = body.into_inner().and_then(|b| {
+        let mut f = Fields::default();
+        let disposition = value::<Disposition>(&mut f, "/disposition", &b.disposition);
+        let explanation = f.parse(
+            "/explanation",
+            DispositionExplanation::parse(&b.explanation),
+        );
+        let duplicate_of = b
+            .duplicate_of
+            .and_then(|d| f.parse("/duplicate_of", TicketId::from_uuid(d)));
+        f.finish()?;
+        Ok(Command::Dispose {
+            disposition: disposition.ok_or_else(missing)?,
+            explanation: explanation.ok_or_else(missing)?,
+            duplicate_of,
+        })
+    });
+    simple(state, auth, &req, &id, command).await
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AssignRequest {
+    assignee_id: Uuid,
+}
+
+async fn assign(
+    state: web::Data<AppState>,
+    auth: Authenticated,
+    req: HttpRequest,
+    id: Id,
+    body: JsonBody<AssignRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let version = if_match(&req)?;
+    let assignee_id = UserId::from_uuid(body.into_inner()?.assignee_id);
+    run(state, auth, &id, version, move |conn| {
+        Ok(Command::Assign {
+            assignee: usecase::assignee(conn, assignee_id)?,
+        })
+    })
+    .await
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TransferRequest {
+    department_id: Uuid,
+    reason: String,
+}
+
+async fn transfer(
+    state: web::Data<AppState>,
+    auth: Authenticated,
+    req: HttpRequest,
+    id: Id,
+    body: JsonBody<TransferRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let command = body.into_inner().and_then(|b| {
+        let mut f = Fields::default();
+        let reason = f.parse("/reason", Reason::parse(&b.reason));
+        f.finish()?;
+        Ok(Command::Transfer {
+            department_id: DepartmentId::from_uuid(b.department_id),
+            reason: reason.ok_or_else(missing)?,
+        })
+    });
+    simple(state, auth, &req, &id, command).await
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ContactRequest {
+    method: String,
+    summary: String,
+}
+
+async fn contact(
+    state: web::Data<AppState>,
+    auth: Authenticated,
+    req: HttpRequest,
+    id: Id,
+    body: JsonBody<ContactRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let command = body.into_inner().and_then(|b| {
+        let mut f = Fields::default();
+        let method = value::<ContactMethod>(&mut f, "/method", &b.method);
+        let summary = f.parse("/summary", Body::parse(&b.summary));
+        f.finish()?;
+        Ok(Command::Contact {
+            method: method.ok_or_else(missing)?,
+            summary: summary.ok_or_else(missing)?,
+        })
+    });
+    simple(state, auth, &req, &id, command).await
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CommentRequest {
+    body: String,
+    #[serde(default)]
+    internal: bool,
+}
+
+/// Comments change no state, so they need no `If-Match` (DESIGN.md rule 11).
+async fn comment(
+    state: web::Data<AppState>,
+    auth: Authenticated,
+    id: Id,
+    body: JsonBody<CommentRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let b = body.into_inner()?;
+    let mut f = Fields::default();
+    let text = f.parse("/body", Body::parse(&b.body));
+    f.finish()?;
+    let command = Command::Comment {
+        body: text.ok_or_else(missing)?,
+        internal: b.internal,
+    };
+    run(state, auth, &id, None, move |_| Ok(command)).await
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RequestInfoRequest {
+    items: Vec<String>,
+    #[serde(default)]
+    note: Option<String>,
+}
+
+async fn request_info(
+    state: web::Data<AppState>,
+    auth: Authenticated,
+    req: HttpRequest,
+    id: Id,
+    body: JsonBody<RequestInfoRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let command = body.into_inner().and_then(|b| {
+        let mut f = Fields::default();
+        let items: Vec<_> = b
+            .items
+            .iter()
+            .enumerate()
+            .filter_map(|(i, item)| f.parse(&format!("/items/{i}"), InfoItem::parse(item)))
+            .collect();
+        let note = optional(&mut f, "/note", b.note.as_deref(), Reason::parse);
+        f.finish()?;
+        Ok(Command::RequestInfo { items, note })
+    });
+    simple(state, auth, &req, &id, command).await
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SupplyInfoRequest {
+    body: String,
+}
+
+async fn supply_info(
+    state: web::Data<AppState>,
+    auth: Authenticated,
+    req: HttpRequest,
+    id: Id,
+    body: JsonBody<SupplyInfoRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let command = body.into_inner().and_then(|b| {
+        let mut f = Fields::default();
+        let text = f.parse("/body", Body::parse(&b.body));
+        f.finish()?;
+        Ok(Command::SupplyInfo {
+            body: text.ok_or_else(missing)?,
+        })
+    });
+    simple(state, auth, &req, &id, command).await
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ExtensionRequest {
+    reason: String,
+    amount: u32,
+}
+
+async fn extension(
+    state: web::Data<AppState>,
+    auth: Authenticated,
+    req: HttpRequest,
+    id: Id,
+    body: JsonBody<ExtensionRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let command = body.into_inner().and_then(|b| {
+        let mut f = Fields::default();
+        let reason = f.parse("/reason", Reason::parse(&b.reason));
+        f.finish()?;
+        Ok(Command::RequestExtension {
+            reason: reason.ok_or_else(missing)?,
+            amount: b.amount,
+        })
+    });
+    simple(state, auth, &req, &id, command).await
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ExtensionDecisionRequest {
+    approve: bool,
+    #[serde(default)]
+    note: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AppealDecisionRequest {
+    uphold: bool,
+    #[serde(default)]
+    note: Option<String>,
+}
+
+fn decision_note(note: Option<&str>) -> Result<Option<Reason>, ApiError> {
+    let mut f = Fields::default();
+    let note = optional(&mut f, "/note", note, Reason::parse);
+    f.finish()?;
+    Ok(note)
+}
+
+async fn extension_decision(
+    state: web::Data<AppState>,
+    auth: Authenticated,
+    req: HttpRequest,
+    id: Id,
+    body: JsonBody<ExtensionDecisionRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let command = body.into_inner().and_then(|b| {
+        Ok(Command::DecideExtension {
+            approve: b.approve,
+            note: decision_note(b.note.as_deref())?,
+        })
+    });
+    simple(state, auth, &req, &id, command).await
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ResolveRequest {
+    result: String,
+}
+
+async fn resolve(
+    state: web::Data<AppState>,
+    auth: Authenticated,
+    req: HttpRequest,
+    id: Id,
+    body: JsonBody<ResolveRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let command = body.into_inner().and_then(|b| {
+        let mut f = Fields::default();
+        let result = f.parse("/result", ResultText::parse(&b.result));
+        f.finish()?;
+        Ok(Command::Resolve {
+            result: result.ok_or_else(missing)?,
+        })
+    });
+    simple(state, auth, &req, &id, command).await
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ExplainRequest {
+    explanation: String,
+    policy_basis: String,
+    #[serde(default)]
+    plan: Option<String>,
+}
+
+async fn explain(
+    state: web::Data<AppState>,
+    auth: Authenticated,
+    req: HttpRequest,
+    id: Id,
+    body: JsonBody<ExplainRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let command = body.into_inner().and_then(|b| {
+        let mut f = Fields::default();
+        let explanation = f.parse("/explanation", Explanation::parse(&b.explanation));
+        let policy_basis = f.parse("/policy_basis", Reason::parse(&b.policy_basis));
+        let plan = optional(&mut f, "/plan", b.plan.as_deref(), Body::parse);
+        f.finish()?;
+        Ok(Command::Explain {
+            explanation: explanation.ok_or_else(missing)?,
+            policy_basis: policy_basis.ok_or_else(missing)?,
+            plan,
+        })
+    });
+    simple(state, auth, &req, &id, command).await
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RateRequest {
+    level: String,
+    #[serde(default)]
+    comment: Option<String>,
+}
+
+/// Ratings come only from this authenticated POST, never from following a link
+/// (DESIGN.md section 7).
+async fn rate(
+    state: web::Data<AppState>,
+    auth: Authenticated,
+    req: HttpRequest,
+    id: Id,
+    body: JsonBody<RateRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let command = body.into_inner().and_then(|b| {
+        let mut f = Fields::default();
+        let level = value::<RatingLevel>(&mut f, "/level", &b.level);
+        let comment = optional(&mut f, "/comment", b.comment.as_deref(), Body::parse);
+        f.finish()?;
+        Ok(Command::Rate {
+            level: level.ok_or_else(missing)?,
+            comment,
+        })
+    });
+    simple(state, auth, &req, &id, command).await
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReasonRequest {
+    reason: String,
+}
+
+fn reason_of(b: ReasonRequest) -> Result<Reason, ApiError> {
+    let mut f = Fields::default();
+    let reason = f.parse("/reason", Reason::parse(&b.reason));
+    f.finish()?;
+    reason.ok_or_else(missing)
+}
+
+async fn appeal(
+    state: web::Data<AppState>,
+    auth: Authenticated,
+    req: HttpRequest,
+    id: Id,
+    body: JsonBody<ReasonRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let command = body
+        .into_inner()
+        .and_then(reason_of)
+        .map(|reason| Command::Appeal { reason });
+    simple(state, auth, &req, &id, command).await
+}
+
+async fn appeal_decision(
+    state: web::Data<AppState>,
+    auth: Authenticated,
+    req: HttpRequest,
+    id: Id,
+    body: JsonBody<AppealDecisionRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let command = body.into_inner().and_then(|b| {
+        Ok(Command::DecideAppeal {
+            uphold: b.uphold,
+            note: decision_note(b.note.as_deref())?,
+        })
+    });
+    simple(state, auth, &req, &id, command).await
+}
+
+async fn withdraw(
+    state: web::Data<AppState>,
+    auth: Authenticated,
+    req: HttpRequest,
+    id: Id,
+    body: JsonBody<ReasonRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let command = body
+        .into_inner()
+        .and_then(reason_of)
+        .map(|reason| Command::Withdraw { reason });
+    simple(state, auth, &req, &id, command).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cursors_round_trip_and_refuse_garbage() {
+        let c = Cursor {
+            created_at: DateTime::from_timestamp_micros(1_790_000_000_123_456).unwrap(),
+            id: Uuid::now_v7(),
+        };
+        assert_eq!(decode_cursor(&encode_cursor(c)), Some(c));
+        assert_eq!(decode_cursor("not-a-cursor"), None);
+    }
+
+    #[test]
+    fn dates_in_filters_start_at_midnight_in_the_county() {
+        let t = instant_or_date("2026-03-02").unwrap();
+        assert_eq!(t.to_rfc3339(), "2026-03-01T16:00:00+00:00");
+        assert!(instant_or_date("2026-03-02T09:00:00+08:00").is_some());
+        assert!(instant_or_date("2026-03-02T09:00:00").is_none());
+    }
+
+    #[test]
+    fn the_fingerprint_ignores_layout_but_not_content() {
+        let a: CreateTicketRequest = serde_json::from_str(
+            r#"{"kind":"complaint","category":"land","title":"t","description":"d"}"#,
+        )
+        .unwrap();
+        let b: CreateTicketRequest = serde_json::from_str(
+            r#"{ "title":"t", "description":"d", "category":"land", "kind":"complaint" }"#,
+        )
+        .unwrap();
+        let c: CreateTicketRequest = serde_json::from_str(
+            r#"{"kind":"complaint","category":"land","title":"t2","description":"d"}"#,
+        )
+        .unwrap();
+        assert_eq!(a.fingerprint(), b.fingerprint());
+        assert_ne!(a.fingerprint(), c.fingerprint());
+    }
+}

@@ -1,0 +1,124 @@
+//! Ticket use cases: each one transaction in `jiban_persistence::tickets`, with the rules
+//! from the node's cache and the public address for links in emails.
+
+use chrono::{DateTime, Utc};
+use jiban_domain::Actor;
+use jiban_domain::ticket::{Command, Ticket};
+use jiban_domain::values::{TicketId, UserId};
+use jiban_persistence::repo::users;
+use jiban_persistence::tickets::{
+    self, Context, Created, Idempotency, Page, StoredEvent, TicketError, TicketFilter, TicketInput,
+};
+use jiban_persistence::{DbConnection, StoreError};
+
+use crate::problem::{ApiError, FieldError};
+use crate::rules::RulesCache;
+
+impl From<TicketError> for ApiError {
+    fn from(e: TicketError) -> Self {
+        match e {
+            TicketError::Domain(e) => e.into(),
+            TicketError::VersionMismatch { current } => ApiError::new(
+                actix_web::http::StatusCode::PRECONDITION_FAILED,
+                "version_mismatch",
+                format!(
+                    "the ticket has changed since you read it: it is at version {current}; \
+                     reload it and decide again"
+                ),
+            ),
+            TicketError::IdempotencyMismatch => ApiError::invalid(vec![FieldError::parameter(
+                "Idempotency-Key",
+                "idempotency_key_reused",
+                "this Idempotency-Key was already used with a different request",
+            )]),
+            TicketError::Store(e) => e.into(),
+        }
+    }
+}
+
+/// Everything a ticket use case needs besides the connection.
+pub struct Env<'a> {
+    pub rules: &'a RulesCache,
+    pub public_url: &'a str,
+}
+
+pub fn create(
+    conn: &mut DbConnection,
+    env: &Env<'_>,
+    input: TicketInput,
+    actor: &Actor,
+    now: DateTime<Utc>,
+    idempotency: Option<(String, String)>,
+) -> Result<Created, ApiError> {
+    let rules = env.rules.get(conn)?;
+    let ctx = Context {
+        rules: &rules,
+        public_url: env.public_url,
+    };
+    let key = idempotency
+        .as_ref()
+        .map(|(key, fingerprint)| Idempotency { key, fingerprint });
+    Ok(tickets::create(conn, input, actor, now, ctx, key)?)
+}
+
+/// A command on a ticket. `expected_version` is the client's `If-Match`.
+pub fn act(
+    conn: &mut DbConnection,
+    env: &Env<'_>,
+    id: TicketId,
+    expected_version: Option<u64>,
+    command: Command,
+    actor: &Actor,
+    now: DateTime<Utc>,
+) -> Result<Ticket, ApiError> {
+    let rules = env.rules.get(conn)?;
+    let ctx = Context {
+        rules: &rules,
+        public_url: env.public_url,
+    };
+    Ok(tickets::execute(
+        conn,
+        id,
+        expected_version,
+        command,
+        actor,
+        now,
+        ctx,
+    )?)
+}
+
+/// The user named by `assignee_id`, as the rules see them: 422 when there is no such
+/// active user.
+pub fn assignee(conn: &mut DbConnection, id: UserId) -> Result<jiban_domain::User, ApiError> {
+    match users::principal(conn, id)? {
+        Some(p) if p.active => Ok(p.user),
+        _ => Err(ApiError::invalid_field(
+            "/assignee_id",
+            "unknown_user",
+            "no active user has this id",
+        )),
+    }
+}
+
+pub fn get(conn: &mut DbConnection, id: TicketId, actor: &Actor) -> Result<Ticket, ApiError> {
+    Ok(tickets::get(conn, id, actor)?)
+}
+
+pub fn events(
+    conn: &mut DbConnection,
+    id: TicketId,
+    actor: &Actor,
+) -> Result<Vec<StoredEvent>, ApiError> {
+    Ok(tickets::events(conn, id, actor)?)
+}
+
+pub fn list(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    filter: &TicketFilter,
+    limit: i64,
+    after: Option<tickets::Cursor>,
+    now: DateTime<Utc>,
+) -> Result<Page, StoreError> {
+    tickets::list(conn, actor, filter, limit, after, now)
+}

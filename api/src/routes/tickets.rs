@@ -1044,6 +1044,37 @@ async fn withdraw(
 mod tests {
     use super::*;
 
+    /// openapi.yaml is the contract: every ticket route is in it.
+    #[test]
+    fn every_ticket_route_is_documented() {
+        let actions = [
+            "accept",
+            "dispose",
+            "assign",
+            "transfer",
+            "contact",
+            "comments",
+            "request-info",
+            "supply-info",
+            "extension",
+            "extension/decision",
+            "resolve",
+            "explain",
+            "rate",
+            "appeal",
+            "appeal/decision",
+            "withdraw",
+            "events",
+        ];
+        let spec = crate::routes::health::OPENAPI;
+        assert!(spec.contains("\n  /v1/tickets:\n"));
+        assert!(spec.contains("\n  /v1/tickets/{id}:\n"));
+        for action in actions {
+            let path = format!("\n  /v1/tickets/{{id}}/{action}:\n");
+            assert!(spec.contains(&path), "{action} is not in openapi.yaml");
+        }
+    }
+
     #[test]
     fn cursors_round_trip_and_refuse_garbage() {
         let c = Cursor {

@@ -35,26 +35,48 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     .service(web::resource("/v1/tickets/{id}").route(web::get().to(get)))
     .service(web::resource("/v1/tickets/{id}/events").route(web::get().to(events)))
     .service(web::resource("/v1/tickets/{id}/accept").route(web::post().to(accept)))
-    .service(web::resource("/v1/tickets/{id}/dispose").route(web::post().to(dispose)))
+    .service(
+        web::resource("/v1/tickets/{id}/dispose").route(web::post().to(action::<DisposeRequest>)),
+    )
     .service(web::resource("/v1/tickets/{id}/assign").route(web::post().to(assign)))
-    .service(web::resource("/v1/tickets/{id}/transfer").route(web::post().to(transfer)))
-    .service(web::resource("/v1/tickets/{id}/contact").route(web::post().to(contact)))
+    .service(
+        web::resource("/v1/tickets/{id}/transfer").route(web::post().to(action::<TransferRequest>)),
+    )
+    .service(
+        web::resource("/v1/tickets/{id}/contact").route(web::post().to(action::<ContactRequest>)),
+    )
     .service(web::resource("/v1/tickets/{id}/comments").route(web::post().to(comment)))
-    .service(web::resource("/v1/tickets/{id}/request-info").route(web::post().to(request_info)))
-    .service(web::resource("/v1/tickets/{id}/supply-info").route(web::post().to(supply_info)))
-    .service(web::resource("/v1/tickets/{id}/extension").route(web::post().to(extension)))
+    .service(
+        web::resource("/v1/tickets/{id}/request-info")
+            .route(web::post().to(action::<RequestInfoRequest>)),
+    )
+    .service(
+        web::resource("/v1/tickets/{id}/supply-info")
+            .route(web::post().to(action::<SupplyInfoRequest>)),
+    )
+    .service(
+        web::resource("/v1/tickets/{id}/extension")
+            .route(web::post().to(action::<ExtensionRequest>)),
+    )
     .service(
         web::resource("/v1/tickets/{id}/extension/decision")
-            .route(web::post().to(extension_decision)),
+            .route(web::post().to(action::<ExtensionDecisionRequest>)),
     )
-    .service(web::resource("/v1/tickets/{id}/resolve").route(web::post().to(resolve)))
-    .service(web::resource("/v1/tickets/{id}/explain").route(web::post().to(explain)))
-    .service(web::resource("/v1/tickets/{id}/rate").route(web::post().to(rate)))
-    .service(web::resource("/v1/tickets/{id}/appeal").route(web::post().to(appeal)))
     .service(
-        web::resource("/v1/tickets/{id}/appeal/decision").route(web::post().to(appeal_decision)),
+        web::resource("/v1/tickets/{id}/resolve").route(web::post().to(action::<ResolveRequest>)),
     )
-    .service(web::resource("/v1/tickets/{id}/withdraw").route(web::post().to(withdraw)));
+    .service(
+        web::resource("/v1/tickets/{id}/explain").route(web::post().to(action::<ExplainRequest>)),
+    )
+    .service(web::resource("/v1/tickets/{id}/rate").route(web::post().to(action::<RateRequest>)))
+    .service(web::resource("/v1/tickets/{id}/appeal").route(web::post().to(action::<Appeal>)))
+    .service(
+        web::resource("/v1/tickets/{id}/appeal/decision")
+            .route(web::post().to(action::<AppealDecisionRequest>)),
+    )
+    .service(
+        web::resource("/v1/tickets/{id}/withdraw").route(web::post().to(action::<Withdrawal>)),
+    );
 }
 
 // ---------------------------------------------------------------------------------------
@@ -584,17 +606,23 @@ async fn run(
     Ok(ok(ticket, now))
 }
 
-/// An action whose command needs nothing from the database.
-async fn simple(
+/// A request body that becomes one command without looking anything up.
+trait ActionBody: serde::de::DeserializeOwned + 'static {
+    fn command(self) -> Result<Command, ApiError>;
+}
+
+/// A state change whose command needs nothing from the database: `If-Match`, then the
+/// body, then the command.
+async fn action<B: ActionBody>(
     state: web::Data<AppState>,
     auth: Authenticated,
-    req: &HttpRequest,
-    id: &str,
-    command: Result<Command, ApiError>,
+    req: HttpRequest,
+    id: Id,
+    body: JsonBody<B>,
 ) -> Result<HttpResponse, ApiError> {
-    let version = if_match(req)?;
-    let command = command?;
-    run(state, auth, id, version, move |_| Ok(command)).await
+    let version = if_match(&req)?;
+    let command = body.into_inner().and_then(B::command)?;
+    run(state, auth, &id, version, move |_| Ok(command)).await
 }
 
 type Id = web::Path<String>;
@@ -650,21 +678,15 @@ pub struct DisposeRequest {
     duplicate_of: Option<Uuid>,
 }
 
-async fn dispose(
-    state: web::Data<AppState>,
-    auth: Authenticated,
-    req: HttpRequest,
-    id: Id,
-    body: JsonBody<DisposeRequest>,
-) -> Result<HttpResponse, ApiError> {
-    let command = body.into_inner().and_then(|b| {
+impl ActionBody for DisposeRequest {
+    fn command(self) -> Result<Command, ApiError> {
         let mut f = Fields::default();
-        let disposition = value::<Disposition>(&mut f, "/disposition", &b.disposition);
+        let disposition = value::<Disposition>(&mut f, "/disposition", &self.disposition);
         let explanation = f.parse(
             "/explanation",
-            DispositionExplanation::parse(&b.explanation),
+            DispositionExplanation::parse(&self.explanation),
         );
-        let duplicate_of = b
+        let duplicate_of = self
             .duplicate_of
             .and_then(|d| f.parse("/duplicate_of", TicketId::from_uuid(d)));
         f.finish()?;
@@ -673,8 +695,7 @@ async fn dispose(
             explanation: explanation.ok_or_else(missing)?,
             duplicate_of,
         })
-    });
-    simple(state, auth, &req, &id, command).await
+    }
 }
 
 #[derive(Deserialize)]
@@ -707,23 +728,16 @@ pub struct TransferRequest {
     reason: String,
 }
 
-async fn transfer(
-    state: web::Data<AppState>,
-    auth: Authenticated,
-    req: HttpRequest,
-    id: Id,
-    body: JsonBody<TransferRequest>,
-) -> Result<HttpResponse, ApiError> {
-    let command = body.into_inner().and_then(|b| {
+impl ActionBody for TransferRequest {
+    fn command(self) -> Result<Command, ApiError> {
         let mut f = Fields::default();
-        let reason = f.parse("/reason", Reason::parse(&b.reason));
+        let reason = f.parse("/reason", Reason::parse(&self.reason));
         f.finish()?;
         Ok(Command::Transfer {
-            department_id: DepartmentId::from_uuid(b.department_id),
+            department_id: DepartmentId::from_uuid(self.department_id),
             reason: reason.ok_or_else(missing)?,
         })
-    });
-    simple(state, auth, &req, &id, command).await
+    }
 }
 
 #[derive(Deserialize)]
@@ -733,24 +747,17 @@ pub struct ContactRequest {
     summary: String,
 }
 
-async fn contact(
-    state: web::Data<AppState>,
-    auth: Authenticated,
-    req: HttpRequest,
-    id: Id,
-    body: JsonBody<ContactRequest>,
-) -> Result<HttpResponse, ApiError> {
-    let command = body.into_inner().and_then(|b| {
+impl ActionBody for ContactRequest {
+    fn command(self) -> Result<Command, ApiError> {
         let mut f = Fields::default();
-        let method = value::<ContactMethod>(&mut f, "/method", &b.method);
-        let summary = f.parse("/summary", Body::parse(&b.summary));
+        let method = value::<ContactMethod>(&mut f, "/method", &self.method);
+        let summary = f.parse("/summary", Body::parse(&self.summary));
         f.finish()?;
         Ok(Command::Contact {
             method: method.ok_or_else(missing)?,
             summary: summary.ok_or_else(missing)?,
         })
-    });
-    simple(state, auth, &req, &id, command).await
+    }
 }
 
 #[derive(Deserialize)]
@@ -787,26 +794,19 @@ pub struct RequestInfoRequest {
     note: Option<String>,
 }
 
-async fn request_info(
-    state: web::Data<AppState>,
-    auth: Authenticated,
-    req: HttpRequest,
-    id: Id,
-    body: JsonBody<RequestInfoRequest>,
-) -> Result<HttpResponse, ApiError> {
-    let command = body.into_inner().and_then(|b| {
+impl ActionBody for RequestInfoRequest {
+    fn command(self) -> Result<Command, ApiError> {
         let mut f = Fields::default();
-        let items: Vec<_> = b
+        let items: Vec<_> = self
             .items
             .iter()
             .enumerate()
             .filter_map(|(i, item)| f.parse(&format!("/items/{i}"), InfoItem::parse(item)))
             .collect();
-        let note = optional(&mut f, "/note", b.note.as_deref(), Reason::parse);
+        let note = optional(&mut f, "/note", self.note.as_deref(), Reason::parse);
         f.finish()?;
         Ok(Command::RequestInfo { items, note })
-    });
-    simple(state, auth, &req, &id, command).await
+    }
 }
 
 #[derive(Deserialize)]
@@ -815,22 +815,15 @@ pub struct SupplyInfoRequest {
     body: String,
 }
 
-async fn supply_info(
-    state: web::Data<AppState>,
-    auth: Authenticated,
-    req: HttpRequest,
-    id: Id,
-    body: JsonBody<SupplyInfoRequest>,
-) -> Result<HttpResponse, ApiError> {
-    let command = body.into_inner().and_then(|b| {
+impl ActionBody for SupplyInfoRequest {
+    fn command(self) -> Result<Command, ApiError> {
         let mut f = Fields::default();
-        let text = f.parse("/body", Body::parse(&b.body));
+        let text = f.parse("/body", Body::parse(&self.body));
         f.finish()?;
         Ok(Command::SupplyInfo {
             body: text.ok_or_else(missing)?,
         })
-    });
-    simple(state, auth, &req, &id, command).await
+    }
 }
 
 #[derive(Deserialize)]
@@ -840,23 +833,16 @@ pub struct ExtensionRequest {
     amount: u32,
 }
 
-async fn extension(
-    state: web::Data<AppState>,
-    auth: Authenticated,
-    req: HttpRequest,
-    id: Id,
-    body: JsonBody<ExtensionRequest>,
-) -> Result<HttpResponse, ApiError> {
-    let command = body.into_inner().and_then(|b| {
+impl ActionBody for ExtensionRequest {
+    fn command(self) -> Result<Command, ApiError> {
         let mut f = Fields::default();
-        let reason = f.parse("/reason", Reason::parse(&b.reason));
+        let reason = f.parse("/reason", Reason::parse(&self.reason));
         f.finish()?;
         Ok(Command::RequestExtension {
             reason: reason.ok_or_else(missing)?,
-            amount: b.amount,
+            amount: self.amount,
         })
-    });
-    simple(state, auth, &req, &id, command).await
+    }
 }
 
 #[derive(Deserialize)]
@@ -882,20 +868,13 @@ fn decision_note(note: Option<&str>) -> Result<Option<Reason>, ApiError> {
     Ok(note)
 }
 
-async fn extension_decision(
-    state: web::Data<AppState>,
-    auth: Authenticated,
-    req: HttpRequest,
-    id: Id,
-    body: JsonBody<ExtensionDecisionRequest>,
-) -> Result<HttpResponse, ApiError> {
-    let command = body.into_inner().and_then(|b| {
+impl ActionBody for ExtensionDecisionRequest {
+    fn command(self) -> Result<Command, ApiError> {
         Ok(Command::DecideExtension {
-            approve: b.approve,
-            note: decision_note(b.note.as_deref())?,
+            approve: self.approve,
+            note: decision_note(self.note.as_deref())?,
         })
-    });
-    simple(state, auth, &req, &id, command).await
+    }
 }
 
 #[derive(Deserialize)]
@@ -904,22 +883,15 @@ pub struct ResolveRequest {
     result: String,
 }
 
-async fn resolve(
-    state: web::Data<AppState>,
-    auth: Authenticated,
-    req: HttpRequest,
-    id: Id,
-    body: JsonBody<ResolveRequest>,
-) -> Result<HttpResponse, ApiError> {
-    let command = body.into_inner().and_then(|b| {
+impl ActionBody for ResolveRequest {
+    fn command(self) -> Result<Command, ApiError> {
         let mut f = Fields::default();
-        let result = f.parse("/result", ResultText::parse(&b.result));
+        let result = f.parse("/result", ResultText::parse(&self.result));
         f.finish()?;
         Ok(Command::Resolve {
             result: result.ok_or_else(missing)?,
         })
-    });
-    simple(state, auth, &req, &id, command).await
+    }
 }
 
 #[derive(Deserialize)]
@@ -931,26 +903,19 @@ pub struct ExplainRequest {
     plan: Option<String>,
 }
 
-async fn explain(
-    state: web::Data<AppState>,
-    auth: Authenticated,
-    req: HttpRequest,
-    id: Id,
-    body: JsonBody<ExplainRequest>,
-) -> Result<HttpResponse, ApiError> {
-    let command = body.into_inner().and_then(|b| {
+impl ActionBody for ExplainRequest {
+    fn command(self) -> Result<Command, ApiError> {
         let mut f = Fields::default();
-        let explanation = f.parse("/explanation", Explanation::parse(&b.explanation));
-        let policy_basis = f.parse("/policy_basis", Reason::parse(&b.policy_basis));
-        let plan = optional(&mut f, "/plan", b.plan.as_deref(), Body::parse);
+        let explanation = f.parse("/explanation", Explanation::parse(&self.explanation));
+        let policy_basis = f.parse("/policy_basis", Reason::parse(&self.policy_basis));
+        let plan = optional(&mut f, "/plan", self.plan.as_deref(), Body::parse);
         f.finish()?;
         Ok(Command::Explain {
             explanation: explanation.ok_or_else(missing)?,
             policy_basis: policy_basis.ok_or_else(missing)?,
             plan,
         })
-    });
-    simple(state, auth, &req, &id, command).await
+    }
 }
 
 #[derive(Deserialize)]
@@ -963,24 +928,17 @@ pub struct RateRequest {
 
 /// Ratings come only from this authenticated POST, never from following a link
 /// (DESIGN.md section 7).
-async fn rate(
-    state: web::Data<AppState>,
-    auth: Authenticated,
-    req: HttpRequest,
-    id: Id,
-    body: JsonBody<RateRequest>,
-) -> Result<HttpResponse, ApiError> {
-    let command = body.into_inner().and_then(|b| {
+impl ActionBody for RateRequest {
+    fn command(self) -> Result<Command, ApiError> {
         let mut f = Fields::default();
-        let level = value::<RatingLevel>(&mut f, "/level", &b.level);
-        let comment = optional(&mut f, "/comment", b.comment.as_deref(), Body::parse);
+        let level = value::<RatingLevel>(&mut f, "/level", &self.level);
+        let comment = optional(&mut f, "/comment", self.comment.as_deref(), Body::parse);
         f.finish()?;
         Ok(Command::Rate {
             level: level.ok_or_else(missing)?,
             comment,
         })
-    });
-    simple(state, auth, &req, &id, command).await
+    }
 }
 
 #[derive(Deserialize)]
@@ -996,48 +954,38 @@ fn reason_of(b: ReasonRequest) -> Result<Reason, ApiError> {
     reason.ok_or_else(missing)
 }
 
-async fn appeal(
-    state: web::Data<AppState>,
-    auth: Authenticated,
-    req: HttpRequest,
-    id: Id,
-    body: JsonBody<ReasonRequest>,
-) -> Result<HttpResponse, ApiError> {
-    let command = body
-        .into_inner()
-        .and_then(reason_of)
-        .map(|reason| Command::Appeal { reason });
-    simple(state, auth, &req, &id, command).await
-}
-
-async fn appeal_decision(
-    state: web::Data<AppState>,
-    auth: Authenticated,
-    req: HttpRequest,
-    id: Id,
-    body: JsonBody<AppealDecisionRequest>,
-) -> Result<HttpResponse, ApiError> {
-    let command = body.into_inner().and_then(|b| {
+impl ActionBody for AppealDecisionRequest {
+    fn command(self) -> Result<Command, ApiError> {
         Ok(Command::DecideAppeal {
-            uphold: b.uphold,
-            note: decision_note(b.note.as_deref())?,
+            uphold: self.uphold,
+            note: decision_note(self.note.as_deref())?,
         })
-    });
-    simple(state, auth, &req, &id, command).await
+    }
 }
 
-async fn withdraw(
-    state: web::Data<AppState>,
-    auth: Authenticated,
-    req: HttpRequest,
-    id: Id,
-    body: JsonBody<ReasonRequest>,
-) -> Result<HttpResponse, ApiError> {
-    let command = body
-        .into_inner()
-        .and_then(reason_of)
-        .map(|reason| Command::Withdraw { reason });
-    simple(state, auth, &req, &id, command).await
+/// `{reason}` bodies: an appeal or a withdrawal.
+#[derive(Deserialize)]
+#[serde(transparent)]
+pub struct Appeal(ReasonRequest);
+
+#[derive(Deserialize)]
+#[serde(transparent)]
+pub struct Withdrawal(ReasonRequest);
+
+impl ActionBody for Appeal {
+    fn command(self) -> Result<Command, ApiError> {
+        Ok(Command::Appeal {
+            reason: reason_of(self.0)?,
+        })
+    }
+}
+
+impl ActionBody for Withdrawal {
+    fn command(self) -> Result<Command, ApiError> {
+        Ok(Command::Withdraw {
+            reason: reason_of(self.0)?,
+        })
+    }
 }
 
 #[cfg(test)]

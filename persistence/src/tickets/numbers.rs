@@ -6,22 +6,41 @@
 //! - SQLite: a counter row per year in `ticket_numbers`, bumped inside the create's
 //!   `BEGIN IMMEDIATE` transaction, which already makes writers take turns.
 
+use diesel::pg::Pg;
 use diesel::prelude::*;
+use diesel::query_builder::{AstPass, Query, QueryFragment, QueryId};
 use diesel::result::{DatabaseErrorKind, Error as DieselError};
-use diesel::sql_types::BigInt;
+use diesel::sql_types::{BigInt, Integer};
 
 use crate::conn::DbConnection;
 use crate::error::StoreError;
 
-#[derive(QueryableByName)]
-struct Next {
-    #[diesel(sql_type = BigInt)]
-    n: i64,
+/// `nextval` of the year's sequence, with the year as a parameter so the text never
+/// changes and diesel prepares it once per connection (`diesel::sql_query` would be parsed
+/// and planned on every create).
+struct NextNumber {
+    year: i32,
 }
 
-fn sequence(year: i32) -> String {
-    format!("ticket_number_{year}")
+impl QueryId for NextNumber {
+    type QueryId = NextNumber;
+    const HAS_STATIC_QUERY_ID: bool = true;
 }
+
+impl Query for NextNumber {
+    type SqlType = BigInt;
+}
+
+impl QueryFragment<Pg> for NextNumber {
+    fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, Pg>) -> QueryResult<()> {
+        out.push_sql("SELECT nextval(('ticket_number_' || ");
+        out.push_bind_param::<Integer, _>(&self.year)?;
+        out.push_sql(")::regclass)");
+        Ok(())
+    }
+}
+
+impl RunQueryDsl<PgConnection> for NextNumber {}
 
 /// The next number of `year` on PostgreSQL. Must run outside a transaction: when the
 /// year's sequence does not exist yet, the failed `nextval` would abort one.
@@ -29,23 +48,20 @@ pub(crate) fn next_pg(conn: &mut DbConnection, year: i32) -> Result<u64, StoreEr
     let DbConnection::Pg(c) = conn else {
         return Err(StoreError::Other("sequences are PostgreSQL's".into()));
     };
-    let name = sequence(year);
-    let nextval = format!("SELECT nextval('{name}') AS n");
-    let first = diesel::sql_query(&nextval).get_result::<Next>(c);
-    let next = match first {
+    let next = match (NextNumber { year }).get_result::<i64>(c) {
         Ok(next) => next,
         Err(DieselError::DatabaseError(_, info)) if info.message().contains("does not exist") => {
-            let create = format!("CREATE SEQUENCE IF NOT EXISTS {name}");
+            let create = format!("CREATE SEQUENCE IF NOT EXISTS ticket_number_{year}");
             match diesel::sql_query(create).execute(c) {
                 // Another node created it at the same instant: fine.
                 Ok(_) | Err(DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, _)) => {}
                 Err(e) => return Err(e.into()),
             }
-            diesel::sql_query(&nextval).get_result::<Next>(c)?
+            (NextNumber { year }).get_result::<i64>(c)?
         }
         Err(e) => return Err(e.into()),
     };
-    Ok(u64::try_from(next.n).unwrap_or(0))
+    Ok(u64::try_from(next).unwrap_or(0))
 }
 
 /// The next number of `year` on SQLite, inside the create's write transaction.

@@ -243,7 +243,8 @@ both_backends!(a_created_ticket_reads_back_exactly, |db| {
     );
 });
 
-/// DEPENDENCIES.md: on PostgreSQL a create is one statement, prepared once per connection.
+/// DEPENDENCIES.md: on PostgreSQL a create is a sequence value and one statement, each
+/// prepared once per connection.
 #[test]
 fn postgres_prepares_the_create_statement_once() {
     let Some(db) = TestDb::postgres() else { return };
@@ -257,12 +258,14 @@ fn postgres_prepares_the_create_statement_once() {
         #[diesel(sql_type = diesel::sql_types::BigInt)]
         n: i64,
     }
-    let prepared = diesel::sql_query(
-        "SELECT count(*) AS n FROM pg_prepared_statements WHERE statement LIKE 'WITH t AS (INSERT INTO tickets%'",
-    )
-    .get_result::<Count>(&mut *conn)
-    .unwrap();
-    assert_eq!(prepared.n, 1);
+    for statement in ["WITH t AS (INSERT INTO tickets%", "SELECT nextval((%"] {
+        let prepared = diesel::sql_query(format!(
+            "SELECT count(*) AS n FROM pg_prepared_statements WHERE statement LIKE '{statement}'"
+        ))
+        .get_result::<Count>(&mut *conn)
+        .unwrap();
+        assert_eq!(prepared.n, 1, "{statement}");
+    }
 }
 
 both_backends!(commands_write_row_events_and_notices_together, |db| {

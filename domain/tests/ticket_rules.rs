@@ -1024,3 +1024,41 @@ fn overdue_names_the_deadlines_passed() {
     let t = resolved(&w);
     assert!(t.overdue(at(2026, 4, 1, 0, 0)).is_empty());
 }
+
+/// DESIGN.md rule 8: an enterprise does not see an appeal against its rating, nor an
+/// extension that was not granted; staff see both.
+#[test]
+fn enterprises_do_not_read_the_internal_administration() {
+    let w = World::new();
+    let mut t = accepted(&w);
+    let ask = Command::RequestExtension {
+        reason: reason("需协调上级供电公司"),
+        amount: 2,
+    };
+    act(&w, &mut t, ask, &w.officer, at(2026, 3, 3, 9, 0)).unwrap();
+    assert!(t.as_seen_by(&w.enterprise).extension.is_none(), "pending");
+    assert!(t.as_seen_by(&w.officer).extension.is_some());
+    let approve = Command::DecideExtension {
+        approve: true,
+        note: Some(reason("同意")),
+    };
+    act(&w, &mut t, approve, &w.supervisor, at(2026, 3, 3, 10, 0)).unwrap();
+    let seen = t.as_seen_by(&w.enterprise).extension.unwrap();
+    assert_eq!((seen.amount, seen.note, seen.decided_by), (2, None, None));
+
+    act(&w, &mut t, resolve(), &w.officer, at(2026, 3, 4, 10, 0)).unwrap();
+    act(
+        &w,
+        &mut t,
+        rate(RatingLevel::Dissatisfied),
+        &w.enterprise,
+        at(2026, 3, 4, 11, 0),
+    )
+    .unwrap();
+    let appeal = Command::Appeal {
+        reason: reason("评价针对电价政策"),
+    };
+    act(&w, &mut t, appeal, &w.officer, at(2026, 3, 4, 12, 0)).unwrap();
+    assert!(t.as_seen_by(&w.enterprise).rating.unwrap().appeal.is_none());
+    assert!(t.as_seen_by(&w.supervisor).rating.unwrap().appeal.is_some());
+}

@@ -599,3 +599,47 @@ both_backends!(
         assert!(kinds.contains(&json!("deadlines_recomputed")), "{kinds:?}");
     }
 );
+
+both_backends!(
+    enterprises_read_their_ticket_without_internal_administration,
+    |server| {
+        let county = County::new(server);
+        dispatch_utilities(server, &county);
+        let ent = &county.enterprise_user.token;
+        let officer = &county.officer.token;
+        let t = file(server, ent, complaint());
+        let t = ok(act(server, officer, &t, "accept", json!({})));
+        let t = ok(act(
+            server,
+            officer,
+            &t,
+            "extension",
+            json!({"reason": "需协调上级供电公司", "amount": 2}),
+        ));
+        assert_eq!(t["extension"]["decision"], "pending");
+        let seen = server.get(&path(&t, ""), ent).json();
+        assert_eq!(
+            seen["extension"],
+            Value::Null,
+            "a pending extension is internal"
+        );
+        let listed = server.get("/v1/tickets", ent).json();
+        assert_eq!(listed["items"][0]["extension"], Value::Null);
+        let t = ok(act(
+            server,
+            &county.supervisor.token,
+            &t,
+            "extension/decision",
+            json!({"approve": true, "note": "同意"}),
+        ));
+        let seen = server.get(&path(&t, ""), ent).json();
+        assert_eq!(
+            (
+                seen["extension"]["amount"].as_u64(),
+                seen["extension"]["note"].is_null()
+            ),
+            (Some(2), true)
+        );
+        assert_eq!(seen["resolve_due_at"], t["resolve_due_at"]);
+    }
+);

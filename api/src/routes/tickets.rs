@@ -8,6 +8,7 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::{DateTime, NaiveDate, Utc};
+use jiban_domain::Actor;
 use jiban_domain::deadline::calendar::start_of_day;
 use jiban_domain::ticket::{Command, Extension, Rating, Status, Ticket};
 use jiban_domain::values::{
@@ -184,11 +185,11 @@ fn etag(version: u64) -> String {
     format!("\"{version}\"")
 }
 
-/// 200 with the ticket and its `ETag`.
-fn ok(ticket: Ticket, now: DateTime<Utc>) -> HttpResponse {
+/// 200 with the ticket as the viewer may read it, and its `ETag`.
+fn ok(ticket: Ticket, viewer: &Actor, now: DateTime<Utc>) -> HttpResponse {
     HttpResponse::Ok()
         .insert_header((header::ETAG, etag(ticket.version)))
-        .json(TicketResponse::new(ticket, now))
+        .json(TicketResponse::new(ticket.as_seen_by(viewer), now))
 }
 
 fn ticket_id(raw: &str) -> Result<TicketId, ApiError> {
@@ -502,6 +503,7 @@ async fn list(
     let (filter, limit, cursor) = query.parse()?;
     let now = crate::now();
     let actor = auth.into_actor();
+    let viewer = actor.clone();
     let page = state
         .db
         .run(move |conn| usecase::list(conn, &actor, &filter, limit, cursor, now))
@@ -511,7 +513,7 @@ async fn list(
         items: page
             .items
             .into_iter()
-            .map(|t| TicketResponse::new(t, now))
+            .map(|t| TicketResponse::new(t.as_seen_by(&viewer), now))
             .collect(),
     }))
 }
@@ -523,11 +525,12 @@ async fn get(
 ) -> Result<HttpResponse, ApiError> {
     let id = ticket_id(&id)?;
     let actor = auth.into_actor();
+    let viewer = actor.clone();
     let ticket = state
         .db
         .run(move |conn| usecase::get(conn, id, &actor))
         .await?;
-    Ok(ok(ticket, crate::now()))
+    Ok(ok(ticket, &viewer, crate::now()))
 }
 
 #[derive(Serialize)]
@@ -595,6 +598,7 @@ async fn run(
     let id = ticket_id(id)?;
     let now = crate::now();
     let actor = auth.into_actor();
+    let viewer = actor.clone();
     let state2 = state.clone();
     let ticket = state
         .db
@@ -603,7 +607,7 @@ async fn run(
             usecase::act(conn, &env(&state2), id, version, command, &actor, now)
         })
         .await?;
-    Ok(ok(ticket, now))
+    Ok(ok(ticket, &viewer, now))
 }
 
 /// A request body that becomes one command without looking anything up.

@@ -247,6 +247,29 @@ impl Ticket {
         )
     }
 
+    /// The ticket as an actor may read it. An enterprise does not see the administration
+    /// of its ticket inside government (DESIGN.md rule 8, and section 7: internal entries
+    /// are hidden from enterprises): an appeal against its rating, or an extension that was
+    /// not granted; it is told of an extension once approved (北京市接诉即办工作条例 Art. 15).
+    pub fn as_seen_by(&self, actor: &crate::Actor) -> Ticket {
+        let mut seen = self.clone();
+        if actor.role() == Some(crate::values::Role::Enterprise) {
+            if let Some(rating) = &mut seen.rating {
+                rating.appeal = None;
+            }
+            seen.extension = seen
+                .extension
+                .filter(|e| e.decision == Decision::Approved)
+                .map(|e| Extension {
+                    requested_by: None,
+                    decided_by: None,
+                    note: None,
+                    ..e
+                });
+        }
+        seen
+    }
+
     pub fn is_open(&self) -> bool {
         !self.status.is_final()
     }

@@ -23,16 +23,81 @@ pub const URL_VAR: &str = "JIBAN_TEST_DATABASE_URL";
 pub struct TestDb {
     pool: Pool,
     url: DbUrl,
-    cleanup: Cleanup,
+    /// Held for its `Drop`: the folder or the schema goes with the database.
+    _storage: Storage,
 }
 
-enum Cleanup {
-    /// Deleted with the folder when dropped.
-    Sqlite(#[allow(dead_code)] tempfile::TempDir),
-    Postgres {
-        admin_url: String,
-        schema: String,
-    },
+#[expect(dead_code, reason = "held for its Drop, never read")]
+enum Storage {
+    Sqlite(tempfile::TempDir),
+    Postgres(PgSchema),
+}
+
+/// A fresh, empty schema in the PostgreSQL database named by `JIBAN_TEST_DATABASE_URL`,
+/// dropped with `CASCADE` when this is dropped. The unit every PostgreSQL test stands on:
+/// [`TestDb::postgres`] migrates one; the end-to-end tests hand one to the server, which
+/// migrates it itself.
+pub struct PgSchema {
+    admin_url: String,
+    name: String,
+}
+
+impl PgSchema {
+    /// `None` when `JIBAN_TEST_DATABASE_URL` is unset outside CI, after saying so on stderr;
+    /// panics when it is unset under `CI` (CI must never skip), or when the server does
+    /// not answer.
+    pub fn create(prefix: &str) -> Option<PgSchema> {
+        let Some(admin_url) = std::env::var(URL_VAR).ok().filter(|u| !u.is_empty()) else {
+            if std::env::var_os("CI").is_some() {
+                panic!("{URL_VAR} is unset under CI: the PostgreSQL tests must run there");
+            }
+            // Straight to stderr: the test harness captures eprintln! of passing tests.
+            let _ = writeln!(
+                std::io::stderr(),
+                "SKIPPED: PostgreSQL variant did not run, set {URL_VAR} \
+                 (e.g. postgres://postgres@127.0.0.1:5432/test)"
+            );
+            return None;
+        };
+        let name = format!("{prefix}_{}", uuid::Uuid::new_v4().simple());
+        let mut admin = PgConnection::establish(&admin_url)
+            .unwrap_or_else(|e| panic!("{URL_VAR} is set but PostgreSQL does not answer: {e}"));
+        admin
+            .batch_execute(&format!("CREATE SCHEMA {name}"))
+            .expect("create the test schema");
+        Some(PgSchema { admin_url, name })
+    }
+
+    /// A URL whose every connection works in this schema (libpq's
+    /// `options=-c search_path=<schema>`), including connections opened later by a pool.
+    pub fn url(&self) -> String {
+        with_search_path(&self.admin_url, &self.name)
+    }
+
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+}
+
+/// Adds libpq's `options=-c search_path=<schema>` to a URL.
+fn with_search_path(url: &str, schema: &str) -> String {
+    let separator = if url.contains('?') { '&' } else { '?' };
+    format!("{url}{separator}options=-csearch_path%3D{schema}")
+}
+
+impl Drop for PgSchema {
+    fn drop(&mut self) {
+        let name = &self.name;
+        let dropped = PgConnection::establish(&self.admin_url)
+            .map_err(|e| e.to_string())
+            .and_then(|mut c| {
+                c.batch_execute(&format!("DROP SCHEMA {name} CASCADE"))
+                    .map_err(|e| e.to_string())
+            });
+        if let Err(e) = dropped {
+            let _ = writeln!(std::io::stderr(), "could not drop test schema {name}: {e}");
+        }
+    }
 }
 
 /// Enough for the concurrency tests' 16 threads to hold a connection each.
@@ -48,37 +113,23 @@ impl TestDb {
     pub fn sqlite() -> TestDb {
         let dir = tempfile::tempdir().expect("temporary folder");
         let url = DbUrl::Sqlite(dir.path().join("jiban.db"));
-        Self::migrated(url, Cleanup::Sqlite(dir))
+        Self::migrated(url, Storage::Sqlite(dir))
     }
 
-    /// `None` when `JIBAN_TEST_DATABASE_URL` is unset outside CI; panics when the server
-    /// does not answer.
+    /// `None` when `JIBAN_TEST_DATABASE_URL` is unset outside CI (see [`PgSchema::create`]).
     pub fn postgres() -> Option<TestDb> {
-        let Some(admin_url) = std::env::var(URL_VAR).ok().filter(|u| !u.is_empty()) else {
-            if std::env::var_os("CI").is_some() {
-                panic!("{URL_VAR} is unset under CI: the PostgreSQL tests must run there");
-            }
-            // Straight to stderr: the test harness captures eprintln! of passing tests.
-            let _ = writeln!(
-                std::io::stderr(),
-                "SKIPPED: PostgreSQL variant did not run, set {URL_VAR} \
-                 (e.g. postgres://postgres@127.0.0.1:5432/test)"
-            );
-            return None;
-        };
-        let schema = format!("t_{}", uuid::Uuid::new_v4().simple());
-        let mut admin = PgConnection::establish(&admin_url)
-            .unwrap_or_else(|e| panic!("{URL_VAR} is set but PostgreSQL does not answer: {e}"));
-        admin
-            .batch_execute(&format!("CREATE SCHEMA {schema}"))
-            .expect("create the test schema");
-        let url = DbUrl::Postgres(with_search_path(&admin_url, &schema));
-        Some(Self::migrated(url, Cleanup::Postgres { admin_url, schema }))
+        let schema = PgSchema::create("t")?;
+        let url = DbUrl::Postgres(schema.url());
+        Some(Self::migrated(url, Storage::Postgres(schema)))
     }
 
-    fn migrated(url: DbUrl, cleanup: Cleanup) -> TestDb {
+    fn migrated(url: DbUrl, storage: Storage) -> TestDb {
         let pool = build_pool(&url, &pool_config()).expect("test pool");
-        let db = TestDb { pool, url, cleanup };
+        let db = TestDb {
+            pool,
+            url,
+            _storage: storage,
+        };
         migrate::run_pending(&mut db.conn()).expect("migrations");
         db
     }
@@ -99,32 +150,6 @@ impl TestDb {
     pub fn conn(&self) -> PooledConn {
         self.pool.get().expect("a test connection")
     }
-}
-
-impl Drop for TestDb {
-    fn drop(&mut self) {
-        if let Cleanup::Postgres { admin_url, schema } = &self.cleanup {
-            let dropped = PgConnection::establish(admin_url)
-                .map_err(|e| e.to_string())
-                .and_then(|mut c| {
-                    c.batch_execute(&format!("DROP SCHEMA {schema} CASCADE"))
-                        .map_err(|e| e.to_string())
-                });
-            if let Err(e) = dropped {
-                let _ = writeln!(
-                    std::io::stderr(),
-                    "could not drop test schema {schema}: {e}"
-                );
-            }
-        }
-    }
-}
-
-/// Adds libpq's `options=-c search_path=<schema>` to the URL, so every connection of the
-/// pool, including ones opened later, works in the test's schema.
-fn with_search_path(url: &str, schema: &str) -> String {
-    let separator = if url.contains('?') { '&' } else { '?' };
-    format!("{url}{separator}options=-csearch_path%3D{schema}")
 }
 
 /// Writes one `#[test]` per backend for a body taking `&TestDb`, as

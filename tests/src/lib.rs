@@ -14,18 +14,17 @@
 
 pub mod fixture;
 
-use std::io::{BufRead as _, BufReader, Write as _};
+use std::io::{BufRead as _, BufReader};
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
-use diesel::connection::SimpleConnection as _;
-use diesel::{Connection as _, PgConnection};
+use jiban_persistence::testdb::PgSchema;
 use serde_json::Value;
 
-pub const URL_VAR: &str = "JIBAN_TEST_DATABASE_URL";
+pub use jiban_persistence::testdb::URL_VAR;
 /// The secret every test server signs with, so tests can forge tokens.
 pub const JWT_SECRET: &str = "test-secret-test-secret-test-secret-0123456789";
 /// The first admin's password on test servers (unless a test wants it generated).
@@ -45,8 +44,8 @@ pub struct TestDatabase {
     backend: Backend,
     /// SQLite: holds the file; both: the servers' logs and data folders.
     dir: tempfile::TempDir,
-    /// PostgreSQL: where to connect to drop the schema, and its name.
-    schema: Option<(String, String)>,
+    /// PostgreSQL: the schema, dropped with the last server using it.
+    _schema: Option<PgSchema>,
 }
 
 impl TestDatabase {
@@ -57,36 +56,19 @@ impl TestDatabase {
             url,
             backend: Backend::Sqlite,
             dir,
-            schema: None,
+            _schema: None,
         })
     }
 
-    /// `None` (after saying SKIPPED) when `JIBAN_TEST_DATABASE_URL` is unset outside CI.
+    /// `None` (after saying SKIPPED) when `JIBAN_TEST_DATABASE_URL` is unset outside CI;
+    /// the server migrates the empty schema itself.
     pub fn postgres() -> Option<Arc<TestDatabase>> {
-        let Some(admin_url) = std::env::var(URL_VAR).ok().filter(|u| !u.is_empty()) else {
-            if std::env::var_os("CI").is_some() {
-                panic!("{URL_VAR} is unset under CI: the PostgreSQL tests must run there");
-            }
-            let _ = writeln!(
-                std::io::stderr(),
-                "SKIPPED: PostgreSQL variant did not run, set {URL_VAR} \
-                 (e.g. postgres://postgres@127.0.0.1:5432/test)"
-            );
-            return None;
-        };
-        let schema = format!("e2e_{}", uuid::Uuid::new_v4().simple());
-        let mut admin = PgConnection::establish(&admin_url)
-            .unwrap_or_else(|e| panic!("{URL_VAR} is set but PostgreSQL does not answer: {e}"));
-        admin
-            .batch_execute(&format!("CREATE SCHEMA {schema}"))
-            .expect("create the test schema");
-        let separator = if admin_url.contains('?') { '&' } else { '?' };
-        let url = format!("{admin_url}{separator}options=-csearch_path%3D{schema}");
+        let schema = PgSchema::create("e2e")?;
         Some(Arc::new(TestDatabase {
-            url,
+            url: schema.url(),
             backend: Backend::Postgres,
             dir: tempfile::tempdir().expect("a temporary folder"),
-            schema: Some((admin_url, schema)),
+            _schema: Some(schema),
         }))
     }
 
@@ -108,25 +90,6 @@ impl TestDatabase {
     /// A folder that lives as long as the database.
     pub fn dir(&self) -> &std::path::Path {
         self.dir.path()
-    }
-}
-
-impl Drop for TestDatabase {
-    fn drop(&mut self) {
-        if let Some((admin_url, schema)) = &self.schema {
-            let dropped = PgConnection::establish(admin_url)
-                .map_err(|e| e.to_string())
-                .and_then(|mut c| {
-                    c.batch_execute(&format!("DROP SCHEMA {schema} CASCADE"))
-                        .map_err(|e| e.to_string())
-                });
-            if let Err(e) = dropped {
-                let _ = writeln!(
-                    std::io::stderr(),
-                    "could not drop test schema {schema}: {e}"
-                );
-            }
-        }
     }
 }
 

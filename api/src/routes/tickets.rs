@@ -222,6 +222,11 @@ fn optional<T>(
     raw.and_then(|raw| fields.parse(pointer, parse(raw)))
 }
 
+/// The one field of a one-field body, or the 422 naming it.
+fn field<T>(pointer: &str, parsed: Result<T, ValueError>) -> Result<T, ApiError> {
+    parsed.map_err(|e| ApiError::invalid(vec![FieldError::value(pointer, &e)]))
+}
+
 fn missing() -> ApiError {
     ApiError::internal("a parsed field is missing")
 }
@@ -780,11 +785,8 @@ async fn comment(
     body: JsonBody<CommentRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let b = body.into_inner()?;
-    let mut f = Fields::default();
-    let text = f.parse("/body", Body::parse(&b.body));
-    f.finish()?;
     let command = Command::Comment {
-        body: text.ok_or_else(missing)?,
+        body: field("/body", Body::parse(&b.body))?,
         internal: b.internal,
     };
     run(state, auth, &id, None, move |_| Ok(command)).await
@@ -821,11 +823,8 @@ pub struct SupplyInfoRequest {
 
 impl ActionBody for SupplyInfoRequest {
     fn command(self) -> Result<Command, ApiError> {
-        let mut f = Fields::default();
-        let text = f.parse("/body", Body::parse(&self.body));
-        f.finish()?;
         Ok(Command::SupplyInfo {
-            body: text.ok_or_else(missing)?,
+            body: field("/body", Body::parse(&self.body))?,
         })
     }
 }
@@ -839,11 +838,8 @@ pub struct ExtensionRequest {
 
 impl ActionBody for ExtensionRequest {
     fn command(self) -> Result<Command, ApiError> {
-        let mut f = Fields::default();
-        let reason = f.parse("/reason", Reason::parse(&self.reason));
-        f.finish()?;
         Ok(Command::RequestExtension {
-            reason: reason.ok_or_else(missing)?,
+            reason: field("/reason", Reason::parse(&self.reason))?,
             amount: self.amount,
         })
     }
@@ -866,10 +862,7 @@ pub struct AppealDecisionRequest {
 }
 
 fn decision_note(note: Option<&str>) -> Result<Option<Reason>, ApiError> {
-    let mut f = Fields::default();
-    let note = optional(&mut f, "/note", note, Reason::parse);
-    f.finish()?;
-    Ok(note)
+    note.map(|n| field("/note", Reason::parse(n))).transpose()
 }
 
 impl ActionBody for ExtensionDecisionRequest {
@@ -889,11 +882,8 @@ pub struct ResolveRequest {
 
 impl ActionBody for ResolveRequest {
     fn command(self) -> Result<Command, ApiError> {
-        let mut f = Fields::default();
-        let result = f.parse("/result", ResultText::parse(&self.result));
-        f.finish()?;
         Ok(Command::Resolve {
-            result: result.ok_or_else(missing)?,
+            result: field("/result", ResultText::parse(&self.result))?,
         })
     }
 }
@@ -952,10 +942,7 @@ pub struct ReasonRequest {
 }
 
 fn reason_of(b: ReasonRequest) -> Result<Reason, ApiError> {
-    let mut f = Fields::default();
-    let reason = f.parse("/reason", Reason::parse(&b.reason));
-    f.finish()?;
-    reason.ok_or_else(missing)
+    field("/reason", Reason::parse(&b.reason))
 }
 
 impl ActionBody for AppealDecisionRequest {

@@ -121,6 +121,7 @@ fn start(config: Config) -> Result<(), StartError> {
         principals: PrincipalCache::new(Duration::from_secs(config.auth_cache_seconds)),
         metrics: Metrics::default(),
         public_url,
+        enterprise_ticket_url: None,
         rules: RulesCache::new(Duration::from_secs(RULES_CACHE_SECONDS)),
     });
 

@@ -13,6 +13,9 @@ pub struct AppState {
     pub metrics: Metrics,
     /// Where this API is reached from outside, for links in emails (`JIBAN_PUBLIC_URL`).
     pub public_url: String,
+    /// The enterprises' own app's page of a ticket, with `{id}` and `{number}`
+    /// (`JIBAN_ENTERPRISE_TICKET_URL`); `None`: enterprises' mail carries no link.
+    pub enterprise_ticket_url: Option<String>,
     /// Calendar, SLA table and dispatch map, cached per node.
     pub rules: RulesCache,
 }

@@ -5,6 +5,7 @@
 //! source (a law and article, or a section of DESIGN.md).
 
 pub mod actor;
+pub mod alert;
 pub mod deadline;
 pub mod error;
 pub mod notice;

@@ -3,10 +3,13 @@
 
 mod common;
 
-use chrono::Duration;
+use chrono::{DateTime, Duration, Utc};
 use common::{World, at};
 use jiban_domain::Actor;
-use jiban_domain::ticket::{Command, EventData, Ticket, apply, can_see, decide};
+use jiban_domain::alert::{self, AlertLevel};
+use jiban_domain::deadline::Calendar;
+use jiban_domain::ticket::rules::IN_HAND;
+use jiban_domain::ticket::{Command, EventData, Status, Ticket, apply, can_see, decide};
 use jiban_domain::values::{
     AlertId, Body, ContactMethod, Disposition, DispositionExplanation, Explanation, InfoItem, Kind,
     RatingLevel, Reason, ResultText, Urgency,
@@ -172,6 +175,44 @@ fn may_move_earlier(data: &EventData) -> bool {
     )
 }
 
+/// The alert schedule's invariants at `now` (DESIGN.md section 5, issue 7): the ticket is
+/// overdue exactly when its stored `overdue_since` has passed; nothing fires inside a
+/// pause; the levels of a deadline fire in order; what a command stores as
+/// `next_alert_at` never skips an alert already due (no alert is lost), and what the
+/// scanner stores lies after the instant it scanned at.
+fn check_alerts(t: &Ticket, now: DateTime<Utc>, cal: &Calendar) -> Result<(), TestCaseError> {
+    prop_assert_eq!(
+        !t.overdue(now).is_empty(),
+        t.overdue_since().is_some_and(|since| since <= now)
+    );
+    let due = alert::due(t, now, cal);
+    for a in &due {
+        prop_assert!(a.fires_at <= now);
+        if let Some(since) = t.paused_since {
+            prop_assert!(a.fires_at <= since, "an alert inside the pause");
+        }
+        prop_assert!(!a.recipients.is_empty());
+    }
+    if !IN_HAND.contains(&t.status) {
+        prop_assert!(alert::schedule(t, cal).is_empty());
+    }
+    for (_, d) in t.open_deadlines() {
+        let fire = |level| alert::fires_at(d, level, cal);
+        prop_assert!(fire(AlertLevel::Warning) <= fire(AlertLevel::Overdue));
+        prop_assert!(fire(AlertLevel::Overdue) < fire(AlertLevel::Escalation));
+        prop_assert!(fire(AlertLevel::Warning) >= d.started_at);
+    }
+    if let Some(first) = due.first() {
+        let stored = alert::next_alert_at(t, None, cal);
+        prop_assert!(stored.is_some_and(|at| at <= first.fires_at));
+    }
+    if let Some(next) = alert::next_alert_at(t, Some(now), cal) {
+        let answered = matches!(t.status, Status::Resolved | Status::Explained);
+        prop_assert!(next > now || answered, "the scanner would loop on {next}");
+    }
+    Ok(())
+}
+
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(512))]
 
@@ -194,6 +235,7 @@ proptest! {
             let actor = &actors[step.actor];
             let cmd = command(&w, &actors, &t, step);
             let before = t.clone();
+            check_alerts(&t, now, &w.rules.calendar)?;
             match decide(&t, cmd, actor, now, &w.rules) {
                 // A refused command produces no event, so the ticket stays as it was. An
                 // actor never acts on a ticket it cannot see, and learns nothing from it.

@@ -476,7 +476,10 @@ fn resolve_records_the_result_and_opens_the_rating_window() {
     assert_eq!(t.resolution.as_deref(), Some(result_text().as_str()));
     assert!(t.resolve_due.is_met());
     // Tue 03-03 + 5 working days: 03-04..06, 03-09, 03-10 → 03-11 00:00.
-    assert_eq!(t.rating_due_at, Some(at(2026, 3, 11, 0, 0)));
+    assert_eq!(
+        t.rating_due.as_ref().map(|d| d.due_at),
+        Some(at(2026, 3, 11, 0, 0))
+    );
 }
 
 /// DESIGN.md rule 6 ("政策等原因一时无法解决的要耐心细致解释"): explaining records the
@@ -645,7 +648,7 @@ fn bad_rating_reopens_and_escalates() {
 fn rating_window_ends_in_an_unrated_close() {
     let w = World::new();
     let mut t = resolved(&w);
-    let window_end = t.rating_due_at.unwrap();
+    let window_end = t.rating_due.as_ref().unwrap().due_at;
     let err = decide(
         &t,
         rate(RatingLevel::Satisfied),
@@ -750,7 +753,8 @@ fn appeals_remove_a_rating_from_statistics_only() {
         at(2026, 3, 4, 12, 0),
     )
     .unwrap();
-    assert!(!t.rating.as_ref().unwrap().counts());
+    assert!(t.rating.is_none(), "a redo has no current rating");
+    assert!(!t.latest_rating().unwrap().counts());
     assert_eq!((t.status, t.redo_count), (Status::InProgress, 1));
     assert_eq!(
         decide(&t, uphold, &w.supervisor, at(2026, 3, 4, 13, 0), &w.rules)
@@ -1059,6 +1063,7 @@ fn enterprises_do_not_read_the_internal_administration() {
         reason: reason("评价针对电价政策"),
     };
     act(&w, &mut t, appeal, &w.officer, at(2026, 3, 4, 12, 0)).unwrap();
-    assert!(t.as_seen_by(&w.enterprise).rating.unwrap().appeal.is_none());
-    assert!(t.as_seen_by(&w.supervisor).rating.unwrap().appeal.is_some());
+    let appeal_seen_by = |actor| t.as_seen_by(actor).latest_rating().unwrap().appeal.clone();
+    assert!(appeal_seen_by(&w.enterprise).is_none());
+    assert!(appeal_seen_by(&w.supervisor).is_some());
 }

@@ -21,9 +21,12 @@ use crate::types::{DbInstant, DbUuid};
 /// How long a claim lasts. A sender that has neither marked the row sent nor failed by
 /// then is presumed dead and the row is due again (hence at least once).
 pub const CLAIM_LEASE: Duration = Duration::minutes(5);
-/// Backoff after the first failure; it doubles per failure up to [`MAX_BACKOFF`].
+/// Backoff after the first failure; it doubles per failure up to [`MAX_BACKOFF`], less a
+/// jitter of up to a fifth so that rows failed together do not all come back together.
 pub const FIRST_BACKOFF: Duration = Duration::seconds(30);
-pub const MAX_BACKOFF: Duration = Duration::hours(1);
+/// However long an outage lasts, a pending row is tried again at least this often, so
+/// mail flows within minutes of the server's return (issue 7).
+pub const MAX_BACKOFF: Duration = Duration::minutes(15);
 /// Rows per INSERT: far below PostgreSQL's 65 535 bind parameters.
 const INSERT_CHUNK: usize = 500;
 /// `last_error` keeps this many characters: an SMTP transcript can be long.
@@ -113,6 +116,8 @@ pub struct Message {
     pub status: OutboxStatus,
     /// Claims so far, the current one included.
     pub attempts: i32,
+    /// Permanent rejections so far (SMTP 5xx); enough of them make the row dead.
+    pub rejections: i32,
     pub next_attempt_at: DateTime<Utc>,
     pub last_error: Option<String>,
     pub created_at: DateTime<Utc>,
@@ -132,6 +137,7 @@ struct Row {
     ticket_id: Option<DbUuid>,
     status: String,
     attempts: i32,
+    rejections: i32,
     next_attempt_at: DbInstant,
     last_error: Option<String>,
     created_at: DbInstant,
@@ -158,6 +164,7 @@ impl TryFrom<Row> for Message {
             ticket_id: r.ticket_id.map(|t| t.0),
             status: r.status.parse()?,
             attempts: r.attempts,
+            rejections: r.rejections,
             next_attempt_at: r.next_attempt_at.get(),
             last_error: r.last_error,
             created_at: r.created_at.get(),
@@ -309,37 +316,59 @@ pub fn mark_sent(
     expect_one(conn, id, updated, "not being sent")
 }
 
-/// The wait before the next try after `attempts` failed tries: 30 s, 1 min, 2 min, …,
-/// at most 1 h.
-pub fn backoff(attempts: i32) -> Duration {
+/// The wait before the next try of row `id` after `attempts` tries: 30 s, 1 min, 2 min,
+/// … up to [`MAX_BACKOFF`], each less a jitter of up to a fifth. The jitter is derived
+/// from the row and the attempt, not drawn: nothing here reads a clock or a random source.
+pub fn backoff(id: uuid::Uuid, attempts: i32) -> Duration {
     let doublings = attempts.saturating_sub(1).clamp(0, 16) as u32;
-    (FIRST_BACKOFF * 2i32.pow(doublings)).min(MAX_BACKOFF)
+    let full = (FIRST_BACKOFF * 2i32.pow(doublings)).min(MAX_BACKOFF);
+    let spread = (id.as_u128() as u64
+        ^ u64::from(attempts.unsigned_abs()).wrapping_mul(0x9E37_79B9_7F4A_7C15))
+        % 1000;
+    full - full * i32::try_from(spread).unwrap_or(0) / 5000
 }
 
-/// Records a failed try of a claimed row: it is due again after [`backoff`], or `dead`
-/// once it has been tried `max_attempts` times. Returns the row's new status.
+/// How a try failed, as the sender classified it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Failure {
+    /// No connection, a timeout, a TLS failure, SMTP 4xx: the row waits with backoff for
+    /// as long as the outage lasts and never becomes dead.
+    Transient,
+    /// SMTP 5xx: after `max_rejections` of these the row is dead.
+    Permanent,
+    /// The message can never be sent (an address that does not parse): dead at once.
+    Invalid,
+}
+
+/// Records a failed try of a claimed row and returns its new status: pending again after
+/// [`backoff`], or `dead` after `max_rejections` permanent rejections or an invalid
+/// message. A dead row waits for an admin's [`retry`].
 pub fn mark_failed(
     conn: &mut DbConnection,
     id: uuid::Uuid,
     now: DateTime<Utc>,
     error: &str,
-    max_attempts: i32,
+    failure: Failure,
+    max_rejections: i32,
 ) -> Result<OutboxStatus, StoreError> {
-    let attempts: i32 = claimed(id)
-        .select(outbox::attempts)
+    let (attempts, rejections): (i32, i32) = claimed(id)
+        .select((outbox::attempts, outbox::rejections))
         .first(conn)
         .optional()?
         .map_or_else(|| Err(missing_or_conflict(conn, id, "not being sent")), Ok)?;
-    let (status, next) = if attempts >= max_attempts {
+    let rejections = rejections + i32::from(failure == Failure::Permanent);
+    let dead = failure == Failure::Invalid || rejections >= max_rejections;
+    let (status, next) = if dead {
         (OutboxStatus::Dead, now)
     } else {
-        (OutboxStatus::Pending, now + backoff(attempts))
+        (OutboxStatus::Pending, now + backoff(id, attempts))
     };
     let error: String = error.chars().take(MAX_ERROR_CHARS).collect();
     // `attempts` unchanged: nobody reclaimed the row between the read and this write.
     let updated = diesel::update(claimed(id).filter(outbox::attempts.eq(attempts)))
         .set((
             outbox::status.eq(status.as_str()),
+            outbox::rejections.eq(rejections),
             outbox::next_attempt_at.eq(DbInstant::from(next)),
             outbox::last_error.eq(Some(error)),
         ))
@@ -348,24 +377,46 @@ pub fn mark_failed(
     Ok(status)
 }
 
-/// Puts a dead row back in the queue, due at `now`, with a fresh set of attempts.
+/// Gives a claimed row back unsent, due at `now`, its claim not counted: what a sender
+/// does with what it holds when it stops.
+pub fn release(
+    conn: &mut DbConnection,
+    id: uuid::Uuid,
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    let updated = diesel::update(claimed(id))
+        .set((
+            outbox::status.eq(OutboxStatus::Pending.as_str()),
+            outbox::attempts.eq(outbox::attempts - 1),
+            outbox::next_attempt_at.eq(DbInstant::from(now)),
+        ))
+        .execute(conn)?;
+    expect_one(conn, id, updated, "not being sent")
+}
+
+/// Puts a dead row, or a pending one that has failed, back in the queue due at `now`,
+/// with a fresh count of rejections: an admin's retry after fixing the cause.
 pub fn retry(
     conn: &mut DbConnection,
     id: uuid::Uuid,
     now: DateTime<Utc>,
 ) -> Result<(), StoreError> {
+    let dead = outbox::status.eq(OutboxStatus::Dead.as_str());
+    let failing = outbox::status
+        .eq(OutboxStatus::Pending.as_str())
+        .and(outbox::last_error.is_not_null());
     let updated = diesel::update(
         outbox::table
             .filter(outbox::id.eq(DbUuid(id)))
-            .filter(outbox::status.eq(OutboxStatus::Dead.as_str())),
+            .filter(dead.or(failing)),
     )
     .set((
         outbox::status.eq(OutboxStatus::Pending.as_str()),
-        outbox::attempts.eq(0),
+        outbox::rejections.eq(0),
         outbox::next_attempt_at.eq(DbInstant::from(now)),
     ))
     .execute(conn)?;
-    expect_one(conn, id, updated, "not dead")
+    expect_one(conn, id, updated, "neither dead nor failing")
 }
 
 /// One row.
@@ -392,6 +443,106 @@ pub fn list(
         query = query.filter(outbox::status.eq(status.as_str()));
     }
     messages(query.load(conn)?)
+}
+
+/// What the admin's list filters on: a stored status, or `Failing`, the pending rows
+/// whose last try failed (mail waiting out an outage or a rejection).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ListStatus {
+    Is(OutboxStatus),
+    Failing,
+}
+
+/// Where a page of [`page`] starts: after the row with this `(created_at, id)`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Cursor {
+    pub created_at: DateTime<Utc>,
+    pub id: uuid::Uuid,
+}
+
+/// One page of rows, newest first, and where the next starts when more may follow.
+pub fn page(
+    conn: &mut DbConnection,
+    status: Option<ListStatus>,
+    limit: i64,
+    after: Option<Cursor>,
+) -> Result<(Vec<Message>, Option<Cursor>), StoreError> {
+    let mut query = outbox::table
+        .select(Row::as_select())
+        .order((outbox::created_at.desc(), outbox::id.desc()))
+        .limit(limit + 1)
+        .into_boxed();
+    match status {
+        Some(ListStatus::Is(status)) => {
+            query = query.filter(outbox::status.eq(status.as_str()));
+        }
+        Some(ListStatus::Failing) => {
+            query = query
+                .filter(outbox::status.eq(OutboxStatus::Pending.as_str()))
+                .filter(outbox::last_error.is_not_null());
+        }
+        None => {}
+    }
+    if let Some(c) = after {
+        let at = DbInstant::from(c.created_at);
+        query = query.filter(
+            outbox::created_at
+                .lt(at)
+                .or(outbox::created_at.eq(at).and(outbox::id.lt(DbUuid(c.id)))),
+        );
+    }
+    let mut rows = messages(query.load(conn)?)?;
+    let next = if rows.len() as i64 > limit {
+        rows.truncate(limit as usize);
+        rows.last().map(|m| Cursor {
+            created_at: m.created_at,
+            id: m.id,
+        })
+    } else {
+        None
+    };
+    Ok((rows, next))
+}
+
+/// The queue at a glance, for `/metrics`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct QueueStats {
+    /// Rows per status; every status is present.
+    pub by_status: Vec<(OutboxStatus, i64)>,
+    /// When the oldest row still waiting (pending or being sent) was queued.
+    pub oldest_waiting: Option<DateTime<Utc>>,
+}
+
+pub fn stats(conn: &mut DbConnection) -> Result<QueueStats, StoreError> {
+    let counts: Vec<(String, i64)> = outbox::table
+        .group_by(outbox::status)
+        .select((outbox::status, diesel::dsl::count_star()))
+        .load(conn)?;
+    let by_status = [
+        OutboxStatus::Pending,
+        OutboxStatus::Sending,
+        OutboxStatus::Sent,
+        OutboxStatus::Dead,
+    ]
+    .into_iter()
+    .map(|status| {
+        let n = counts
+            .iter()
+            .find(|(s, _)| s == status.as_str())
+            .map_or(0, |(_, n)| *n);
+        (status, n)
+    })
+    .collect();
+    let oldest_waiting: Option<DbInstant> = outbox::table
+        .filter(sql::<Bool>(MAYBE_DUE))
+        .select(outbox::created_at)
+        .order(outbox::created_at)
+        .first(conn)
+        .optional()?;
+    Ok(QueueStats {
+        by_status,
+        oldest_waiting: oldest_waiting.map(DbInstant::get),
+    })
 }
 
 type Claimed = diesel::dsl::Filter<
@@ -556,31 +707,82 @@ mod tests {
     });
 
     #[test]
-    fn backoff_doubles_and_is_capped() {
-        assert_eq!(backoff(1), Duration::seconds(30));
-        assert_eq!(backoff(2), Duration::seconds(60));
-        assert_eq!(backoff(5), Duration::minutes(8));
-        assert_eq!(backoff(8), Duration::minutes(60));
-        assert_eq!(backoff(9), MAX_BACKOFF);
-        assert_eq!(backoff(i32::MAX), MAX_BACKOFF);
+    fn backoff_doubles_is_capped_at_fifteen_minutes_and_jitters() {
+        let id = uuid::Uuid::from_u128(7);
+        let within = |attempts: i32, full: Duration| {
+            let b = backoff(id, attempts);
+            assert!(b <= full && b >= full * 4 / 5, "{attempts}: {b} vs {full}");
+        };
+        within(1, Duration::seconds(30));
+        within(2, Duration::seconds(60));
+        within(5, Duration::minutes(8));
+        within(6, MAX_BACKOFF);
+        within(i32::MAX, MAX_BACKOFF);
+        assert_eq!(MAX_BACKOFF, Duration::minutes(15));
+        let spread: HashSet<_> = (0..50u128)
+            .map(|n| backoff(uuid::Uuid::from_u128(n), 3))
+            .collect();
+        assert!(spread.len() > 10, "rows failed together come back apart");
     }
 
-    both_backends!(failures_back_off_then_die_and_a_retry_revives, |db| {
+    both_backends!(transient_failures_wait_and_never_die, |db| {
+        let mut conn = db.conn();
+        enqueue(&mut conn, &[email("a")], t0()).unwrap();
+        let mut now = t0();
+        for attempt in 1..=40 {
+            let got = claim_due(&mut conn, now, 10).unwrap();
+            assert_eq!(got.len(), 1, "attempt {attempt}");
+            let status = mark_failed(
+                &mut conn,
+                got[0].id,
+                now,
+                "connection refused",
+                Failure::Transient,
+                3,
+            )
+            .unwrap();
+            assert_eq!(status, OutboxStatus::Pending, "an outage never kills a row");
+            let m = get(&mut conn, got[0].id).unwrap();
+            assert!(m.next_attempt_at - now <= MAX_BACKOFF);
+            assert_eq!((m.attempts, m.rejections), (attempt, 0));
+            now = m.next_attempt_at;
+        }
+    });
+
+    both_backends!(rejections_back_off_then_die_and_a_retry_revives, |db| {
         let mut conn = db.conn();
         enqueue(&mut conn, &[email("a")], t0()).unwrap();
         let mut now = t0();
         for attempt in 1..=3 {
             let got = claim_due(&mut conn, now, 10).unwrap();
             assert_eq!(got.len(), 1, "attempt {attempt}");
-            let status = mark_failed(&mut conn, got[0].id, now, "421 try later", 3).unwrap();
+            // A transient failure in between counts no rejection.
+            if attempt == 2 {
+                mark_failed(&mut conn, got[0].id, now, "421 busy", Failure::Transient, 3).unwrap();
+                now = get(&mut conn, got[0].id).unwrap().next_attempt_at;
+                let again = claim_due(&mut conn, now, 10).unwrap();
+                assert_eq!(again.len(), 1);
+            }
+            let status = mark_failed(
+                &mut conn,
+                got[0].id,
+                now,
+                "550 no such user",
+                Failure::Permanent,
+                3,
+            )
+            .unwrap();
             let m = get(&mut conn, got[0].id).unwrap();
-            assert_eq!(m.attempts, attempt);
-            assert_eq!(m.last_error.as_deref(), Some("421 try later"));
+            assert_eq!(m.rejections, attempt);
+            assert_eq!(m.last_error.as_deref(), Some("550 no such user"));
             if attempt < 3 {
                 assert_eq!(status, OutboxStatus::Pending);
-                assert_eq!(m.next_attempt_at, now + backoff(attempt));
+                assert_eq!(m.next_attempt_at, now + backoff(m.id, m.attempts));
                 let early = m.next_attempt_at - Duration::microseconds(1);
                 assert!(claim_due(&mut conn, early, 10).unwrap().is_empty());
+                // A failing row is listed as such.
+                let (failing, _) = page(&mut conn, Some(ListStatus::Failing), 10, None).unwrap();
+                assert_eq!(failing.len(), 1);
                 now = m.next_attempt_at;
             } else {
                 assert_eq!(status, OutboxStatus::Dead);
@@ -591,16 +793,22 @@ mod tests {
                 .unwrap()
                 .is_empty()
         );
-        let dead = list(&mut conn, Some(OutboxStatus::Dead), 10).unwrap();
+        let (dead, _) = page(
+            &mut conn,
+            Some(ListStatus::Is(OutboxStatus::Dead)),
+            10,
+            None,
+        )
+        .unwrap();
         assert_eq!(dead.len(), 1);
         let id = dead[0].id;
-        // Only a claimed row can be marked; only a dead row can be retried.
+        // Only a claimed row can be marked; only a dead or failing row can be retried.
         assert!(matches!(
             mark_sent(&mut conn, id, now),
             Err(StoreError::Conflict(_))
         ));
         assert!(matches!(
-            mark_failed(&mut conn, id, now, "x", 3),
+            mark_failed(&mut conn, id, now, "x", Failure::Permanent, 3),
             Err(StoreError::Conflict(_))
         ));
         assert_eq!(
@@ -610,27 +818,58 @@ mod tests {
 
         let later = now + Duration::days(1);
         retry(&mut conn, id, later).unwrap();
+        retry(&mut conn, id, later).expect("a failing row may be retried again");
+        let got = claim_due(&mut conn, later, 10).unwrap();
+        assert_eq!((got.len(), got[0].rejections), (1, 0));
+        mark_sent(&mut conn, id, later).unwrap();
         assert!(matches!(
             retry(&mut conn, id, later),
             Err(StoreError::Conflict(_))
         ));
-        let got = claim_due(&mut conn, later, 10).unwrap();
-        assert_eq!((got.len(), got[0].attempts), (1, 1));
-        mark_sent(&mut conn, id, later).unwrap();
         let m = get(&mut conn, id).unwrap();
         assert_eq!((m.status, m.sent_at), (OutboxStatus::Sent, Some(later)));
-        assert!(
-            list(&mut conn, Some(OutboxStatus::Dead), 10)
-                .unwrap()
-                .is_empty()
-        );
+        let stats = stats(&mut conn).unwrap();
+        assert!(stats.by_status.contains(&(OutboxStatus::Sent, 1)));
+        assert!(stats.by_status.contains(&(OutboxStatus::Dead, 0)));
+        assert_eq!(stats.oldest_waiting, None);
     });
+
+    both_backends!(
+        an_invalid_message_dies_at_once_and_a_release_counts_nothing,
+        |db| {
+            let mut conn = db.conn();
+            enqueue(&mut conn, &[email("a"), email("b")], t0()).unwrap();
+            let got = claim_due(&mut conn, t0(), 10).unwrap();
+            let status = mark_failed(
+                &mut conn,
+                got[0].id,
+                t0(),
+                "bad address",
+                Failure::Invalid,
+                8,
+            )
+            .unwrap();
+            assert_eq!(status, OutboxStatus::Dead);
+            release(&mut conn, got[1].id, t0()).unwrap();
+            let m = get(&mut conn, got[1].id).unwrap();
+            assert_eq!((m.status, m.attempts), (OutboxStatus::Pending, 0));
+            assert_eq!(stats(&mut conn).unwrap().oldest_waiting, Some(t0()));
+        }
+    );
 
     both_backends!(long_errors_are_cut, |db| {
         let mut conn = db.conn();
         enqueue(&mut conn, &[email("a")], t0()).unwrap();
         let id = claim_due(&mut conn, t0(), 1).unwrap()[0].id;
-        mark_failed(&mut conn, id, t0(), &"错".repeat(5000), 5).unwrap();
+        mark_failed(
+            &mut conn,
+            id,
+            t0(),
+            &"错".repeat(5000),
+            Failure::Permanent,
+            5,
+        )
+        .unwrap();
         let m = get(&mut conn, id).unwrap();
         assert_eq!(m.last_error.unwrap().chars().count(), MAX_ERROR_CHARS);
     });

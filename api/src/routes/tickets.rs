@@ -173,7 +173,7 @@ impl TicketResponse {
             policy_basis: t.policy_basis,
             plan: t.plan,
             rating: t.rating,
-            rating_due_at: t.rating_due_at,
+            rating_due_at: t.rating_due.as_ref().map(|d| d.due_at),
             version: t.version,
             created_at: t.created_at,
             updated_at: t.updated_at,
@@ -201,6 +201,7 @@ fn env(state: &AppState) -> Env<'_> {
     Env {
         rules: &state.rules,
         public_url: &state.public_url,
+        enterprise_ticket_url: state.enterprise_ticket_url.as_deref(),
     }
 }
 

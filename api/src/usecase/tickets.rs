@@ -40,6 +40,17 @@ impl From<TicketError> for ApiError {
 pub struct Env<'a> {
     pub rules: &'a RulesCache,
     pub public_url: &'a str,
+    pub enterprise_ticket_url: Option<&'a str>,
+}
+
+impl Env<'_> {
+    fn context<'r>(&'r self, rules: &'r jiban_domain::ticket::Rules) -> Context<'r> {
+        Context {
+            rules,
+            public_url: self.public_url,
+            enterprise_ticket_url: self.enterprise_ticket_url,
+        }
+    }
 }
 
 pub fn create(
@@ -51,10 +62,7 @@ pub fn create(
     idempotency: Option<(String, String)>,
 ) -> Result<Created, ApiError> {
     let rules = env.rules.get(conn)?;
-    let ctx = Context {
-        rules: &rules,
-        public_url: env.public_url,
-    };
+    let ctx = env.context(&rules);
     let key = idempotency
         .as_ref()
         .map(|(key, fingerprint)| Idempotency { key, fingerprint });
@@ -72,10 +80,7 @@ pub fn act(
     now: DateTime<Utc>,
 ) -> Result<Ticket, ApiError> {
     let rules = env.rules.get(conn)?;
-    let ctx = Context {
-        rules: &rules,
-        public_url: env.public_url,
-    };
+    let ctx = env.context(&rules);
     Ok(tickets::execute(
         conn,
         id,

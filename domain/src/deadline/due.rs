@@ -7,6 +7,47 @@ use serde::{Deserialize, Serialize};
 use super::calendar::{Calendar, Counted, end_of_day, last_day, local_date};
 use super::policy::{Limit, LimitUnit};
 
+/// The three deadlines of a ticket (DESIGN.md section 4), by name.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DeadlineName {
+    /// 签收
+    Accept,
+    /// 联系 (响应)
+    Contact,
+    /// 办结反馈
+    Resolve,
+}
+
+impl DeadlineName {
+    pub const ALL: [DeadlineName; 3] = [
+        DeadlineName::Accept,
+        DeadlineName::Contact,
+        DeadlineName::Resolve,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DeadlineName::Accept => "accept",
+            DeadlineName::Contact => "contact",
+            DeadlineName::Resolve => "resolve",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<DeadlineName> {
+        DeadlineName::ALL.into_iter().find(|d| d.as_str() == s)
+    }
+
+    /// The name an official reads in a mail: 签收, 联系, 办结.
+    pub fn label(self) -> &'static str {
+        match self {
+            DeadlineName::Accept => "签收",
+            DeadlineName::Contact => "联系",
+            DeadlineName::Resolve => "办结",
+        }
+    }
+}
+
 /// Something that moved a deadline after it was set.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]

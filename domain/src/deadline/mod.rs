@@ -6,7 +6,7 @@ mod due;
 mod policy;
 
 pub use calendar::{Calendar, CalendarDay, CalendarError, Counted, DayKind};
-pub use due::{Adjustment, Deadline, extend, pause_shift};
+pub use due::{Adjustment, Deadline, DeadlineName, extend, pause_shift};
 pub use policy::{
     Limit, LimitUnit, MAX_MINUTES, MAX_WORKING_DAYS, SlaPolicy, SlaTable, default_policy,
 };

@@ -3,7 +3,7 @@
 use chrono::{DateTime, Utc};
 
 use crate::actor::{Actor, User};
-use crate::deadline::Deadline;
+use crate::deadline::{Deadline, Limit};
 use crate::error::DomainError;
 use crate::values::{INFO_ITEMS_MAX, Kind, Role, Urgency};
 
@@ -385,7 +385,7 @@ fn decide_for_user(
                 explanation: explanation.into_string(),
                 policy_basis: policy_basis.into_string(),
                 plan: plan.map(|p| p.into_string()),
-                rating_due_at: rating_due(now, rules),
+                rating_due: rating_window(now, rules),
             }]
         }
         Command::Rate { level, comment } => {
@@ -409,6 +409,7 @@ fn decide_for_user(
                     EventData::Escalated {
                         reason: EscalationReason::BadRating,
                         to_paired_leader: rules::escalates_to_paired_leader(t.redo_count),
+                        deadline: None,
                     },
                 ]
             } else {
@@ -422,7 +423,7 @@ fn decide_for_user(
         }
         Command::Appeal { reason } => {
             only(user, &[Officer], "only officers appeal ratings")?;
-            let rating = t.rating.as_ref().ok_or(DomainError::NoRating)?;
+            let rating = t.latest_rating().ok_or(DomainError::NoRating)?;
             if rating.appeal.is_some() {
                 return Err(DomainError::AppealAlreadyFiled);
             }
@@ -433,8 +434,7 @@ fn decide_for_user(
         Command::DecideAppeal { uphold, note } => {
             only(user, &[Supervisor], "only supervisors decide appeals")?;
             let pending = t
-                .rating
-                .as_ref()
+                .latest_rating()
                 .and_then(|r| r.appeal.as_ref())
                 .is_some_and(|a| a.decision == super::Decision::Pending);
             if !pending {
@@ -490,16 +490,18 @@ fn assignee_not_eligible() -> DomainError {
 fn resolved(result: String, now: DateTime<Utc>, rules: &Rules) -> EventData {
     EventData::Resolved {
         result,
-        rating_due_at: rating_due(now, rules),
+        rating_due: rating_window(now, rules),
     }
 }
 
-/// The rating window: 5 working days after resolve or explain (DESIGN.md section 4).
-fn rating_due(now: DateTime<Utc>, rules: &Rules) -> DateTime<Utc> {
-    rules
-        .calendar
-        .deadline_after(now, RATING_WINDOW_WORKING_DAYS)
-        .value
+/// The rating window: 5 working days after resolve or explain (DESIGN.md section 4), a
+/// deadline like the others, provisional on a year without calendar data.
+fn rating_window(now: DateTime<Utc>, rules: &Rules) -> Deadline {
+    Deadline::start(
+        now,
+        Limit::working_days(RATING_WINDOW_WORKING_DAYS),
+        &rules.calendar,
+    )
 }
 
 /// Recomputes a ticket's provisional deadlines on the calendar now loaded (DESIGN.md
@@ -517,15 +519,19 @@ pub fn recompute_provisional(ticket: &Ticket, now: DateTime<Utc>, rules: &Rules)
         contact: again(&ticket.contact_due),
         resolve: again(&ticket.resolve_due),
     };
+    // The rating window too (DESIGN.md section 4), while it is still open to a rating.
+    let rating = ticket.rating_due.as_ref().map(again);
     let unchanged = deadlines.accept == ticket.accept_due
         && deadlines.contact == ticket.contact_due
-        && deadlines.resolve == ticket.resolve_due;
+        && deadlines.resolve == ticket.resolve_due
+        && rating == ticket.rating_due;
     (!unchanged).then(|| Event {
         at: now,
         actor_id: None,
         version: ticket.version + 1,
         data: EventData::DeadlinesRecomputed {
             deadlines: Box::new(deadlines),
+            rating: rating.filter(|r| Some(r) != ticket.rating_due.as_ref()),
         },
     })
 }

@@ -4,7 +4,8 @@
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::deadline::{Deadline, LimitUnit};
+use crate::alert::AlertLevel;
+use crate::deadline::{Deadline, DeadlineName, LimitUnit};
 use crate::values::{
     AlertId, CategoryCode, Channel, ContactMethod, DepartmentId, Disposition, EnterpriseId, Kind,
     RatingLevel, TicketId, TicketNumber, Urgency, UserId,
@@ -105,13 +106,14 @@ pub enum EventData {
     },
     Resolved {
         result: String,
-        rating_due_at: DateTime<Utc>,
+        /// The rating window that opens (DESIGN.md section 4).
+        rating_due: Deadline,
     },
     Explained {
         explanation: String,
         policy_basis: String,
         plan: Option<String>,
-        rating_due_at: DateTime<Utc>,
+        rating_due: Deadline,
     },
     Rated {
         level: RatingLevel,
@@ -122,10 +124,14 @@ pub enum EventData {
         contact: Deadline,
         resolve: Deadline,
     },
-    /// 提级督办: supervisors (and, from the second bad rating, the paired leader) take it up.
+    /// 提级督办: supervisors (and, from the second bad rating or for an overdue deadline,
+    /// the paired leader) take it up.
     Escalated {
         reason: EscalationReason,
         to_paired_leader: bool,
+        /// The deadline whose escalation alert this is, for `reason: overdue`.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        deadline: Option<DeadlineName>,
     },
     Appealed {
         reason: String,
@@ -143,16 +149,32 @@ pub enum EventData {
     AlertAcknowledged {
         alert_id: AlertId,
     },
+    /// The deadline scanner recorded an alert (DESIGN.md section 5): it is in the ledger
+    /// and its emails are queued. Information on the timeline; it changes nothing.
+    Alerted {
+        alert_id: AlertId,
+        deadline: DeadlineName,
+        level: AlertLevel,
+        /// The deadline's instant the alert is about.
+        due_at: DateTime<Utc>,
+        recipients: Vec<UserId>,
+    },
     /// A provisional deadline recomputed once its year's calendar was loaded.
     DeadlinesRecomputed {
         deadlines: Box<Deadlines>,
+        /// The rating window, when it was provisional too.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        rating: Option<Deadline>,
     },
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum EscalationReason {
+    /// A bad rating reopened the ticket (DESIGN.md rule 7).
     BadRating,
+    /// A deadline passed its escalation instant unmet (DESIGN.md section 5).
+    Overdue,
 }
 
 impl EventData {
@@ -181,16 +203,19 @@ impl EventData {
             Withdrawn { .. } => "withdrawn",
             Closed { .. } => "closed",
             AlertAcknowledged { .. } => "alert_acknowledged",
+            Alerted { .. } => "alerted",
             DeadlinesRecomputed { .. } => "deadlines_recomputed",
         }
     }
 
-    /// Whether the event changes the ticket's state and so its `version`: comments and
-    /// alert acknowledgements do not (DESIGN.md section 3, rule 11).
+    /// Whether the event changes the ticket's state and so its `version`: comments, alerts
+    /// and their acknowledgements do not (DESIGN.md section 3, rule 11).
     pub fn changes_state(&self) -> bool {
         !matches!(
             self,
-            EventData::Commented { .. } | EventData::AlertAcknowledged { .. }
+            EventData::Commented { .. }
+                | EventData::AlertAcknowledged { .. }
+                | EventData::Alerted { .. }
         )
     }
 
@@ -209,6 +234,7 @@ impl EventData {
             | Appealed { .. }
             | AppealDecided { .. }
             | AlertAcknowledged { .. }
+            | Alerted { .. }
             | DeadlinesRecomputed { .. } => true,
             _ => false,
         }

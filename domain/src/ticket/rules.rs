@@ -132,16 +132,16 @@ pub fn has_pending_extension(ticket: &Ticket) -> Result<(), DomainError> {
 
 /// 好差评 is given within the rating window after resolve or explain (DESIGN.md rule 7).
 pub fn within_rating_window(ticket: &Ticket, now: DateTime<Utc>) -> Result<(), DomainError> {
-    match ticket.rating_due_at {
-        Some(due) if now < due => Ok(()),
+    match &ticket.rating_due {
+        Some(due) if now < due.due_at => Ok(()),
         _ => Err(DomainError::RatingWindowClosed),
     }
 }
 
 /// The scanner closes an unrated ticket only once its window has ended (DESIGN.md rule 7).
 pub fn rating_window_ended(ticket: &Ticket, now: DateTime<Utc>) -> Result<(), DomainError> {
-    match ticket.rating_due_at {
-        Some(due) if now >= due => Ok(()),
+    match &ticket.rating_due {
+        Some(due) if now >= due.due_at => Ok(()),
         _ => Err(DomainError::RatingWindowOpen),
     }
 }

@@ -3,13 +3,14 @@
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::deadline::{Deadline, LimitUnit};
+use crate::deadline::{Deadline, DeadlineName, LimitUnit};
 use crate::values::{
     CategoryCode, Channel, DepartmentId, Disposition, EnterpriseId, Kind, RatingLevel, TicketId,
     TicketNumber, Urgency, UserId,
 };
 
 use super::event::{Event, EventData, Submitted};
+use super::rules::IN_HAND;
 
 macro_rules! simple_enum {
     ($(#[$doc:meta])* $name:ident { $($variant:ident = $wire:literal),+ $(,)? }) => {
@@ -178,9 +179,16 @@ pub struct Ticket {
     pub explanation: Option<String>,
     pub policy_basis: Option<String>,
     pub plan: Option<String>,
+    /// The rating of the current round of work: `None` until the enterprise rates, and
+    /// again after a bad rating reopens the ticket (DESIGN.md rule 7).
     pub rating: Option<Rating>,
-    /// The end of the rating window after the latest resolve or explain.
-    pub rating_due_at: Option<DateTime<Utc>>,
+    /// The ratings of earlier rounds, oldest first: a redo keeps them in the history.
+    #[serde(default)]
+    pub past_ratings: Vec<Rating>,
+    /// The rating window after the latest resolve or explain: a deadline of its own, so a
+    /// window counted through a year without calendar data is provisional and recomputed
+    /// with the other deadlines (DESIGN.md section 4).
+    pub rating_due: Option<Deadline>,
     pub version: u64,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
@@ -226,7 +234,8 @@ impl Ticket {
             policy_basis: None,
             plan: None,
             rating: None,
-            rating_due_at: None,
+            past_ratings: Vec::new(),
+            rating_due: None,
             version: 1,
             created_at: at,
             updated_at: at,
@@ -254,7 +263,7 @@ impl Ticket {
     pub fn as_seen_by(&self, actor: &crate::Actor) -> Ticket {
         let mut seen = self.clone();
         if actor.role() == Some(crate::values::Role::Enterprise) {
-            if let Some(rating) = &mut seen.rating {
+            for rating in seen.rating.iter_mut().chain(seen.past_ratings.iter_mut()) {
                 rating.appeal = None;
             }
             seen.extension = seen
@@ -278,23 +287,63 @@ impl Ticket {
         self.paused_since.is_some()
     }
 
-    /// The names of the deadlines now passed unmet (DESIGN.md section 7, `overdue`).
-    pub fn overdue(&self, now: DateTime<Utc>) -> Vec<&'static str> {
-        if !matches!(
-            self.status,
-            Status::Submitted | Status::InProgress | Status::AwaitingInfo
-        ) {
+    /// The deadlines the ticket answers for now, by name: accept while it waits to be
+    /// accepted, contact and resolve until met, and none once it is resolved, explained,
+    /// closed or withdrawn (DESIGN.md sections 4 and 5).
+    pub fn open_deadlines(&self) -> Vec<(DeadlineName, &Deadline)> {
+        if !IN_HAND.contains(&self.status) {
             return Vec::new();
         }
         [
-            ("accept", &self.accept_due),
-            ("contact", &self.contact_due),
-            ("resolve", &self.resolve_due),
+            (DeadlineName::Accept, &self.accept_due),
+            (DeadlineName::Contact, &self.contact_due),
+            (DeadlineName::Resolve, &self.resolve_due),
         ]
         .into_iter()
-        .filter(|(_, d)| d.is_overdue(now))
-        .map(|(name, _)| name)
+        .filter(|(name, d)| {
+            !d.is_met() && (*name != DeadlineName::Accept || self.status == Status::Submitted)
+        })
         .collect()
+    }
+
+    /// Whether the deadline clock runs at `at`: always, except while the ticket awaits
+    /// information, when only what fell due by the instant the pause began counts
+    /// (DESIGN.md section 4, "Pause": the clock stops; a deadline that had passed when the
+    /// pause began is not moved by it, every later one is).
+    pub fn clock_runs_at(&self, at: DateTime<Utc>) -> bool {
+        self.paused_since.is_none_or(|since| at <= since)
+    }
+
+    /// The names of the deadlines now passed unmet (DESIGN.md section 7, `overdue`). While
+    /// the ticket awaits information only a deadline that had passed when the pause began
+    /// is overdue: the clock is stopped. The scanner and the `overdue` filter use this one
+    /// definition (through [`Ticket::overdue_since`]).
+    pub fn overdue(&self, now: DateTime<Utc>) -> Vec<&'static str> {
+        self.open_deadlines()
+            .into_iter()
+            .filter(|(_, d)| d.due_at <= now && self.clock_runs_at(d.due_at))
+            .map(|(name, _)| name.as_str())
+            .collect()
+    }
+
+    /// The instant from which the ticket is overdue, if nothing changes: its earliest open
+    /// deadline whose clock runs. `overdue(now)` is non-empty exactly when this is at or
+    /// before `now`; the list filter stores it in a column.
+    pub fn overdue_since(&self) -> Option<DateTime<Utc>> {
+        self.open_deadlines()
+            .into_iter()
+            .map(|(_, d)| d.due_at)
+            .filter(|due| self.clock_runs_at(*due))
+            .min()
+    }
+
+    /// The latest rating given, of this round or an earlier one: what an appeal concerns.
+    pub fn latest_rating(&self) -> Option<&Rating> {
+        self.rating.as_ref().or(self.past_ratings.last())
+    }
+
+    fn latest_rating_mut(&mut self) -> Option<&mut Rating> {
+        self.rating.as_mut().or(self.past_ratings.last_mut())
     }
 }
 
@@ -357,7 +406,9 @@ pub fn evolve(mut t: Ticket, event: &Event) -> Ticket {
             t.contacted_at.get_or_insert(at);
             t.contact_due = t.contact_due.met(at);
         }
-        EventData::Commented { .. } | EventData::AlertAcknowledged { .. } => {}
+        EventData::Commented { .. }
+        | EventData::AlertAcknowledged { .. }
+        | EventData::Alerted { .. } => {}
         EventData::InfoRequested { .. } => {
             t.status = Status::AwaitingInfo;
             t.paused_since = Some(at);
@@ -405,27 +456,24 @@ pub fn evolve(mut t: Ticket, event: &Event) -> Ticket {
                 t.resolve_due = resolve.clone();
             }
         }
-        EventData::Resolved {
-            result,
-            rating_due_at,
-        } => {
+        EventData::Resolved { result, rating_due } => {
             t.status = Status::Resolved;
             t.outcome = Some(Outcome::Resolved);
             t.resolution = Some(result.clone());
-            finish_round(&mut t, at, *rating_due_at);
+            finish_round(&mut t, at, rating_due);
         }
         EventData::Explained {
             explanation,
             policy_basis,
             plan,
-            rating_due_at,
+            rating_due,
         } => {
             t.status = Status::Explained;
             t.outcome = Some(Outcome::Explained);
             t.explanation = Some(explanation.clone());
             t.policy_basis = Some(policy_basis.clone());
             t.plan = plan.clone();
-            finish_round(&mut t, at, *rating_due_at);
+            finish_round(&mut t, at, rating_due);
         }
         EventData::Rated { level, comment } => {
             t.rating = Some(Rating {
@@ -436,15 +484,26 @@ pub fn evolve(mut t: Ticket, event: &Event) -> Ticket {
             });
         }
         EventData::Reopened { contact, resolve } => {
+            // A redo has no current outcome until it is resolved or explained again; the
+            // bad rating that reopened it stays in the history (DESIGN.md rule 7).
             t.status = Status::InProgress;
             t.redo_count += 1;
             t.contact_due = contact.clone();
             t.resolve_due = resolve.clone();
-            t.rating_due_at = None;
+            t.rating_due = None;
+            t.outcome = None;
+            t.resolution = None;
+            t.explanation = None;
+            t.policy_basis = None;
+            t.plan = None;
+            t.resolved_at = None;
+            if let Some(rating) = t.rating.take() {
+                t.past_ratings.push(rating);
+            }
         }
         EventData::Escalated { .. } => t.supervised = true,
         EventData::Appealed { reason } => {
-            if let Some(rating) = &mut t.rating {
+            if let Some(rating) = t.latest_rating_mut() {
                 rating.appeal = Some(Appeal {
                     reason: reason.clone(),
                     appealed_by: event.actor_id,
@@ -455,7 +514,7 @@ pub fn evolve(mut t: Ticket, event: &Event) -> Ticket {
             }
         }
         EventData::AppealDecided { uphold, note } => {
-            if let Some(appeal) = t.rating.as_mut().and_then(|r| r.appeal.as_mut()) {
+            if let Some(appeal) = t.latest_rating_mut().and_then(|r| r.appeal.as_mut()) {
                 appeal.decision = if *uphold {
                     Decision::Approved
                 } else {
@@ -475,17 +534,20 @@ pub fn evolve(mut t: Ticket, event: &Event) -> Ticket {
             t.close_reason = Some(*reason);
             t.closed_at = Some(at);
         }
-        EventData::DeadlinesRecomputed { deadlines } => {
+        EventData::DeadlinesRecomputed { deadlines, rating } => {
             t.accept_due = deadlines.accept.clone();
             t.contact_due = deadlines.contact.clone();
             t.resolve_due = deadlines.resolve.clone();
+            if rating.is_some() {
+                t.rating_due = rating.clone();
+            }
         }
     }
     t
 }
 
-fn finish_round(t: &mut Ticket, at: DateTime<Utc>, rating_due_at: DateTime<Utc>) {
+fn finish_round(t: &mut Ticket, at: DateTime<Utc>, rating_due: &Deadline) {
     t.resolved_at = Some(at);
     t.resolve_due = t.resolve_due.met(at);
-    t.rating_due_at = Some(rating_due_at);
+    t.rating_due = Some(rating_due.clone());
 }

@@ -18,7 +18,8 @@ use super::rows::{NewEventRow, TicketRow};
 use crate::types::{DbInstant, DbUuid, UtcTime, Uuid};
 
 /// Where the enterprise's name goes in the notice's body; replaced in SQL.
-pub(crate) const ENTERPRISE_NAME: &str = "\u{1}enterprise\u{1}";
+/// A private-use character, not a control one: `notice::one_line` keeps it.
+pub(crate) const ENTERPRISE_NAME: &str = "\u{E000}enterprise\u{E000}";
 
 /// The new-ticket notice, to be sent to every active user of `role` whose department is
 /// `department_id` (NULL matches supervisors, who have none).
@@ -54,7 +55,7 @@ impl QueryFragment<Pg> for CreateStatement<'_> {
             "WITH t AS (INSERT INTO tickets (id, number, enterprise_id, kind, urgency, \
              category, title, status, channel, created_by, first_responder_id, department_id, \
              assignee_id, accept_due_at, contact_due_at, resolve_due_at, provisional, \
-             accepted_at, contacted_at, resolved_at, closed_at, contact_met, supervised, \
+             accepted_at, contacted_at, resolved_at, closed_at, overdue_at, supervised, \
              transfer_count, redo_count, close_reason, next_alert_at, version, last_seq, \
              created_at, updated_at, state) VALUES (",
         );
@@ -95,14 +96,13 @@ impl QueryFragment<Pg> for CreateStatement<'_> {
             &t.contacted_at,
             &t.resolved_at,
             &t.closed_at,
+            &t.overdue_at,
         ] {
             out.push_sql(", ");
             out.push_bind_param::<Nullable<UtcTime>, _>(at)?;
         }
-        for flag in [&t.contact_met, &t.supervised] {
-            out.push_sql(", ");
-            out.push_bind_param::<Bool, _>(flag)?;
-        }
+        out.push_sql(", ");
+        out.push_bind_param::<Bool, _>(&t.supervised)?;
         for n in [&t.transfer_count, &t.redo_count] {
             out.push_sql(", ");
             out.push_bind_param::<Integer, _>(n)?;

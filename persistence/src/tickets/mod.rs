@@ -4,17 +4,23 @@
 //! - [`create`]: number, row, first event, notice; idempotent with a key.
 //! - [`execute`]: lock, version check, `decide`, row, events, notices.
 //! - [`get`], [`events`], [`list`]: scoped by `can_see`, in Rust and in SQL alike.
-//! - [`claim_due`], [`recompute_provisional`]: for the scanner and calendar loads.
+//! - [`scan`]: the deadline scanner's pass (alerts, escalations, unrated closes), and
+//!   [`plan`], what it would do; [`claim_due`], [`recompute_provisional`].
 
 mod fast;
 mod notify;
 mod numbers;
 mod query;
 mod rows;
+mod scan;
 mod store;
 
-pub use query::{Cursor, MAX_LIMIT, Page, TicketFilter, claim_due, list, recompute_provisional};
+pub use query::{
+    Cursor, MAX_LIMIT, Page, TicketFilter, Visible, claim_due, list, recompute_provisional,
+    visible_alerts,
+};
 pub use rows::StoredEvent;
+pub use scan::{Planned, ScanReport, plan, scan, scan_batch};
 pub use store::{
     Context, Created, IDEMPOTENCY_TTL, Idempotency, TicketError, TicketInput, create, events,
     execute, get,

@@ -6,6 +6,7 @@ use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use jiban_domain::notice::{Audience, NoticeContext, notices_for};
 use jiban_domain::ticket::{Event, Ticket};
+use jiban_domain::values::Role;
 
 use super::store::Context;
 use crate::conn::DbConnection;
@@ -14,16 +15,19 @@ use crate::outbox::{self, NewMessage, OutboxKind};
 use crate::schema::{enterprises, users};
 use crate::types::DbUuid;
 
-/// Queues the notices of `events`, the first of which is the ticket's event `first_seq`.
+/// Queues the notices of `events`, the first of which is the ticket's event `first_seq`;
+/// `actor_role` is the role of whoever caused them (`None`: the system).
 pub(crate) fn enqueue(
     conn: &mut DbConnection,
     ticket: &Ticket,
     first_seq: i32,
     events: &[Event],
+    actor_role: Option<Role>,
     now: DateTime<Utc>,
     ctx: Context<'_>,
 ) -> Result<(), StoreError> {
-    let link = link(ctx, ticket);
+    let official = official_link(ctx, ticket);
+    let enterprise = enterprise_link(ctx, ticket);
     let mut enterprise_name = None;
     let mut messages = Vec::new();
     for (event, seq) in events.iter().zip(first_seq..) {
@@ -37,14 +41,16 @@ pub(crate) fn enqueue(
         };
         let ctx = NoticeContext {
             enterprise_name: name,
-            link: &link,
+            official_link: &official,
+            enterprise_link: enterprise.as_deref(),
+            actor_role,
         };
         for notice in notices_for(event, ticket, &ctx) {
-            for (who, address) in recipients(conn, &notice.audience)? {
+            for who in recipients(conn, &notice.audience)? {
                 messages.push(NewMessage {
-                    dedupe_key: dedupe_key(ticket, seq, &who),
+                    dedupe_key: dedupe_key(ticket, seq, &who.key),
                     kind: OutboxKind::Email,
-                    recipient: address,
+                    recipient: who.address,
                     subject: notice.subject.clone(),
                     body: notice.body.clone(),
                     payload: None,
@@ -59,13 +65,24 @@ pub(crate) fn enqueue(
     Ok(())
 }
 
-/// Where people read a ticket.
-pub(crate) fn link(ctx: Context<'_>, ticket: &Ticket) -> String {
+/// Where officials read a ticket: its page on the dashboard, which the binary serves.
+pub(crate) fn official_link(ctx: Context<'_>, ticket: &Ticket) -> String {
     format!(
-        "{}/tickets/{}",
+        "{}/dashboard/tickets/{}",
         ctx.public_url.trim_end_matches('/'),
         ticket.id
     )
+}
+
+/// Where an enterprise reads its ticket: the enterprises' own client app, when its
+/// address template (`JIBAN_ENTERPRISE_TICKET_URL`, with `{id}` and `{number}`) is
+/// configured; otherwise nowhere, so the mail carries no link rather than a dead one.
+pub(crate) fn enterprise_link(ctx: Context<'_>, ticket: &Ticket) -> Option<String> {
+    ctx.enterprise_ticket_url.map(|template| {
+        template
+            .replace("{id}", &ticket.id.to_string())
+            .replace("{number}", &ticket.number.to_string())
+    })
 }
 
 /// The dedupe key of a ticket event's notice to one recipient.
@@ -73,22 +90,35 @@ pub(crate) fn dedupe_key(ticket: &Ticket, seq: i32, who: &str) -> String {
     format!("ticket:{}:{seq}:{who}", ticket.id)
 }
 
-fn name_of(conn: &mut DbConnection, ticket: &Ticket) -> Result<String, StoreError> {
+pub(crate) fn name_of(conn: &mut DbConnection, ticket: &Ticket) -> Result<String, StoreError> {
     Ok(enterprises::table
         .find(DbUuid(ticket.enterprise_id.as_uuid()))
         .select(enterprises::name)
         .first(conn)?)
 }
 
-/// The people an audience names, as (a stable key, an address). Deactivated users get
-/// nothing.
-fn recipients(
+/// One person (or the enterprise's contact address) an audience names.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct Recipient {
+    /// The user, when it is one.
+    pub user_id: Option<uuid::Uuid>,
+    /// Stable within a ticket: `user:<id>` or `enterprise:<id>`, for dedupe keys.
+    pub key: String,
+    pub address: String,
+}
+
+/// The people an audience names. Deactivated users get nothing.
+pub(crate) fn recipients(
     conn: &mut DbConnection,
     audience: &Audience,
-) -> Result<Vec<(String, String)>, StoreError> {
+) -> Result<Vec<Recipient>, StoreError> {
     let people = |rows: Vec<(DbUuid, String)>| {
         rows.into_iter()
-            .map(|(id, email)| (format!("user:{}", id.0), email))
+            .map(|(id, email)| Recipient {
+                user_id: Some(id.0),
+                key: format!("user:{}", id.0),
+                address: email,
+            })
             .collect()
     };
     let active = users::table
@@ -126,7 +156,11 @@ fn recipients(
             .select(enterprises::contact_email)
             .load::<String>(conn)?
             .into_iter()
-            .map(|email| (format!("enterprise:{enterprise}"), email))
+            .map(|email| Recipient {
+                user_id: None,
+                key: format!("enterprise:{enterprise}"),
+                address: email,
+            })
             .collect(),
     })
 }

@@ -48,41 +48,66 @@ pub const MAX_LIMIT: i64 = 100;
 
 type Boxed<'a> = tickets::BoxedQuery<'a, MultiBackend>;
 
-const OPEN: [&str; 3] = ["submitted", "in_progress", "awaiting_info"];
-
 /// The tickets an actor may see, in SQL: the same rule as `jiban_domain::ticket::can_see`
 /// (DESIGN.md section 1). A test checks the two agree.
 fn visible_to<'a>(query: Boxed<'a>, actor: &Actor) -> Boxed<'a> {
-    let Actor::User(user) = actor else {
-        return query;
-    };
-    let me = DbUuid(user.id.as_uuid());
-    match user.role {
-        Role::Enterprise => match user.enterprise_id {
-            Some(e) => query.filter(tickets::enterprise_id.eq(DbUuid(e.as_uuid()))),
-            None => query.filter(diesel::dsl::sql::<diesel::sql_types::Bool>("1 = 0")),
-        },
-        Role::Liaison => {
-            let stationed: Vec<DbUuid> = stationed(user);
-            query.filter(
-                tickets::enterprise_id
-                    .eq_any(stationed)
-                    .or(tickets::assignee_id.eq(me)),
-            )
-        }
-        Role::Officer => {
-            let own = user.department_id.map(|d| DbUuid(d.as_uuid()));
-            query.filter(
-                tickets::department_id
-                    .is_null()
-                    .or(tickets::department_id.eq(own))
-                    .or(tickets::assignee_id.eq(me))
-                    .or(tickets::first_responder_id.eq(me)),
-            )
-        }
-        Role::Supervisor | Role::Admin => query,
+    match visible_predicate(actor) {
+        Some(predicate) => query.filter(predicate),
+        None => query,
     }
 }
+
+/// A condition on the tickets an actor may see.
+pub type Visible<QS> =
+    Box<dyn BoxableExpression<QS, MultiBackend, SqlType = diesel::sql_types::Bool>>;
+
+/// [`visible_to`]'s condition over the query source `$qs` (the tickets, or a join from
+/// another table such as the alert ledger's), as a function `$name`; `None` when the
+/// actor sees every ticket. A condition rather than a subquery because a boxed subquery
+/// does not pass through the `MultiConnection` enum; a macro because diesel proves a
+/// nullable column's comparison usable only on a concrete source.
+macro_rules! visible_predicate {
+    ($(#[$doc:meta])* $name:ident, $qs:ty) => {
+        $(#[$doc])*
+        pub fn $name(actor: &Actor) -> Option<Visible<$qs>> {
+            let Actor::User(user) = actor else {
+                return None;
+            };
+            let me = DbUuid(user.id.as_uuid());
+            match user.role {
+                Role::Enterprise => Some(match user.enterprise_id {
+                    Some(e) => Box::new(tickets::enterprise_id.eq(DbUuid(e.as_uuid()))),
+                    None => Box::new(diesel::dsl::sql::<diesel::sql_types::Bool>("1 = 0")),
+                }),
+                // A comparison with a nullable column is typed nullable; in a WHERE
+                // clause NULL is false, so it is taken as a plain condition.
+                Role::Liaison => Some(Box::new(
+                    tickets::enterprise_id
+                        .eq_any(stationed(user))
+                        .or(tickets::assignee_id.eq(me).assume_not_null()),
+                )),
+                Role::Officer => {
+                    let own = user.department_id.map(|d| DbUuid(d.as_uuid()));
+                    Some(Box::new(
+                        tickets::department_id
+                            .is_null()
+                            .or(tickets::department_id.eq(own).assume_not_null())
+                            .or(tickets::assignee_id.eq(me).assume_not_null())
+                            .or(tickets::first_responder_id.eq(me).assume_not_null()),
+                    ))
+                }
+                Role::Supervisor | Role::Admin => None,
+            }
+        }
+    };
+}
+
+visible_predicate!(visible_predicate, tickets::table);
+visible_predicate!(
+    /// The alerts on tickets the actor may see (`alerts` joined with `tickets`).
+    visible_alerts,
+    diesel::dsl::InnerJoinQuerySource<crate::schema::alerts::table, tickets::table>
+);
 
 fn stationed(user: &User) -> Vec<DbUuid> {
     user.stationed_at
@@ -91,20 +116,13 @@ fn stationed(user: &User) -> Vec<DbUuid> {
         .collect()
 }
 
-/// Open and past a deadline not yet met, at `now` (DESIGN.md section 7, `overdue`).
+/// Overdue at `now` (DESIGN.md section 7, `overdue`): the stored `overdue_at` is the
+/// domain's `Ticket::overdue_since`, so the filter, the ticket's `overdue` field and the
+/// scanner agree, pauses included.
 fn overdue_at(
     now: DbInstant,
 ) -> Box<dyn BoxableExpression<tickets::table, MultiBackend, SqlType = diesel::sql_types::Bool>> {
-    Box::new(
-        tickets::status
-            .eq("submitted")
-            .and(tickets::accept_due_at.le(now))
-            .or(tickets::status.eq_any(OPEN).and(
-                tickets::resolve_due_at.le(now).or(tickets::contact_met
-                    .eq(false)
-                    .and(tickets::contact_due_at.le(now))),
-            )),
-    )
+    Box::new(tickets::overdue_at.le(now).assume_not_null())
 }
 
 /// One page of the tickets the actor may see, newest first.
@@ -142,7 +160,11 @@ pub fn list(
         query = if overdue {
             query.filter(overdue_at(now))
         } else {
-            query.filter(diesel::dsl::not(overdue_at(now)))
+            query.filter(
+                tickets::overdue_at
+                    .is_null()
+                    .or(tickets::overdue_at.gt(now)),
+            )
         };
     }
     if let Some(s) = filter.supervised {
@@ -183,32 +205,38 @@ pub fn list(
     Ok(Page { items, next })
 }
 
+/// The statuses the scanner looks at: those of the partial index `tickets_next_alert_at_idx`.
+pub(crate) const SCANNED: [&str; 5] = [
+    "submitted",
+    "in_progress",
+    "awaiting_info",
+    "resolved",
+    "explained",
+];
+
 /// Claims up to `limit` open tickets whose `next_alert_at` has passed, soonest first.
 /// Call inside a transaction and act on them in it: on PostgreSQL the rows are locked
 /// `FOR UPDATE SKIP LOCKED`, so scanners on several nodes never take the same ticket and
 /// never wait for each other; on SQLite the write transaction already serialises them.
+/// Each ticket comes with the seq of its latest event.
 pub fn claim_due(
     conn: &mut DbConnection,
     now: DateTime<Utc>,
     limit: i64,
-) -> Result<Vec<Ticket>, StoreError> {
+) -> Result<Vec<(Ticket, i32)>, StoreError> {
     let query = tickets::table
-        .filter(tickets::status.eq_any([
-            "submitted",
-            "in_progress",
-            "awaiting_info",
-            "resolved",
-            "explained",
-        ]))
+        .filter(tickets::status.eq_any(SCANNED))
         .filter(tickets::next_alert_at.le(DbInstant::from(now)))
         .order((tickets::next_alert_at, tickets::id))
         .limit(limit)
-        .select(tickets::state);
-    let rows: Vec<String> = match conn {
+        .select((tickets::state, tickets::last_seq));
+    let rows: Vec<(String, i32)> = match conn {
         DbConnection::Pg(c) => query.for_update().skip_locked().load(c)?,
         DbConnection::Sqlite(c) => query.load(c)?,
     };
-    rows.iter().map(|s| ticket_from_state(s)).collect()
+    rows.iter()
+        .map(|(s, seq)| Ok((ticket_from_state(s)?, *seq)))
+        .collect()
 }
 
 /// Recomputes provisional deadlines on the calendar now loaded (DESIGN.md section 4),
@@ -232,7 +260,8 @@ pub fn recompute_provisional(
         let (current, last_seq) = load_for_update(conn, id).map_err(store_error)?;
         if let Some(event) = ticket::recompute_provisional(&current, now, rules) {
             let next = ticket::apply(current, std::slice::from_ref(&event));
-            save(conn, &next, last_seq, std::slice::from_ref(&event)).map_err(store_error)?;
+            save(conn, &next, last_seq, std::slice::from_ref(&event), rules)
+                .map_err(store_error)?;
             moved += 1;
         }
     }

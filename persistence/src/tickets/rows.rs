@@ -4,7 +4,9 @@
 
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
-use jiban_domain::ticket::{Event, EventData, Status, Ticket};
+use jiban_domain::alert;
+use jiban_domain::deadline::Calendar;
+use jiban_domain::ticket::{Event, EventData, Ticket};
 use jiban_domain::values::UserId;
 use serde::Serialize;
 
@@ -38,7 +40,7 @@ pub(crate) struct TicketRow {
     pub contacted_at: Option<DbInstant>,
     pub resolved_at: Option<DbInstant>,
     pub closed_at: Option<DbInstant>,
-    pub contact_met: bool,
+    pub overdue_at: Option<DbInstant>,
     pub supervised: bool,
     pub transfer_count: i32,
     pub redo_count: i32,
@@ -56,7 +58,11 @@ fn count(n: u32) -> i32 {
 }
 
 impl TicketRow {
-    pub fn new(t: &Ticket, last_seq: i32) -> Result<TicketRow, StoreError> {
+    /// The row of `t`. Its `next_alert_at` counts every alert of the ticket's schedule,
+    /// fired or not (`jiban_domain::alert::next_alert_at` with no lower bound): the
+    /// scanner may not yet have recorded one that fell due before this write, and it
+    /// moves the value on once it has.
+    pub fn new(t: &Ticket, last_seq: i32, calendar: &Calendar) -> Result<TicketRow, StoreError> {
         let id = |u: UserId| DbUuid(u.as_uuid());
         Ok(TicketRow {
             id: DbUuid(t.id.as_uuid()),
@@ -77,33 +83,24 @@ impl TicketRow {
             resolve_due_at: t.resolve_due.due_at.into(),
             provisional: t.accept_due.provisional
                 || t.contact_due.provisional
-                || t.resolve_due.provisional,
+                || t.resolve_due.provisional
+                || t.rating_due.as_ref().is_some_and(|d| d.provisional),
             accepted_at: t.accepted_at.map(Into::into),
             contacted_at: t.contacted_at.map(Into::into),
             resolved_at: t.resolved_at.map(Into::into),
             closed_at: t.closed_at.map(Into::into),
-            contact_met: t.contact_due.is_met(),
+            overdue_at: t.overdue_since().map(Into::into),
             supervised: t.supervised,
             transfer_count: count(t.transfer_count),
             redo_count: count(t.redo_count),
             close_reason: t.close_reason.map(|r| r.as_str()),
-            next_alert_at: next_alert_at(t).map(Into::into),
+            next_alert_at: alert::next_alert_at(t, None, calendar).map(Into::into),
             version: i64::try_from(t.version).unwrap_or(i64::MAX),
             last_seq,
             created_at: t.created_at.into(),
             updated_at: t.updated_at.into(),
             state: to_json(t)?,
         })
-    }
-}
-
-/// When the scanner must look at the ticket next. The alert schedule (DESIGN.md section 5)
-/// refines this; until then the rating window's end, when the scanner closes unrated
-/// tickets, is the one instant it acts on.
-pub(crate) fn next_alert_at(t: &Ticket) -> Option<DateTime<Utc>> {
-    match t.status {
-        Status::Resolved | Status::Explained => t.rating_due_at,
-        _ => None,
     }
 }
 

@@ -48,8 +48,12 @@ impl From<DieselError> for TicketError {
 #[derive(Clone, Copy, Debug)]
 pub struct Context<'a> {
     pub rules: &'a Rules,
-    /// e.g. `https://jiban.example.gov.cn`; a ticket's link is `<public_url>/tickets/<id>`.
+    /// e.g. `https://jiban.example.gov.cn`; officials' mail links a ticket's page on the
+    /// dashboard, `<public_url>/dashboard/tickets/<id>`.
     pub public_url: &'a str,
+    /// The enterprises' own app's page of a ticket, a template with `{id}` and `{number}`
+    /// (`JIBAN_ENTERPRISE_TICKET_URL`); `None`: enterprises' mail carries no link.
+    pub enterprise_ticket_url: Option<&'a str>,
 }
 
 /// A new ticket's fields as the client sent them, already parsed.
@@ -128,7 +132,7 @@ pub fn create(
     // Without a key, one statement on PostgreSQL needs no explicit transaction.
     if let (Some(seq), None) = (pg_seq, idempotency) {
         let (created, event) = build(seq)?;
-        insert_new(conn, &created, &event, now, ctx)?;
+        insert_new(conn, &created, &event, actor, now, ctx)?;
         return Ok(Created {
             ticket: created,
             replayed: false,
@@ -148,7 +152,7 @@ pub fn create(
             None => super::numbers::next_sqlite(conn, year)?,
         };
         let (created, event) = build(seq)?;
-        insert_new(conn, &created, &event, now, ctx)?;
+        insert_new(conn, &created, &event, actor, now, ctx)?;
         Ok(Created {
             ticket: created,
             replayed: false,
@@ -162,16 +166,19 @@ fn insert_new(
     conn: &mut DbConnection,
     created: &Ticket,
     event: &Event,
+    actor: &Actor,
     now: DateTime<Utc>,
     ctx: Context<'_>,
 ) -> Result<(), TicketError> {
-    let row = TicketRow::new(created, 1)?;
+    let row = TicketRow::new(created, 1, &ctx.rules.calendar)?;
     let written = match conn {
         DbConnection::Pg(c) => {
-            let link = notify::link(ctx, created);
+            let link = notify::official_link(ctx, created);
             let notice_ctx = NoticeContext {
                 enterprise_name: fast::ENTERPRISE_NAME,
-                link: &link,
+                official_link: &link,
+                enterprise_link: None,
+                actor_role: actor.role(),
             };
             let notices = notices_for(event, created, &notice_ctx);
             let [notice] = notices.as_slice() else {
@@ -215,7 +222,15 @@ fn insert_new(
     }
     if let DbConnection::Sqlite(_) = conn {
         append(conn, created, 0, std::slice::from_ref(event))?;
-        notify::enqueue(conn, created, 1, std::slice::from_ref(event), now, ctx)?;
+        notify::enqueue(
+            conn,
+            created,
+            1,
+            std::slice::from_ref(event),
+            actor.role(),
+            now,
+            ctx,
+        )?;
     }
     Ok(())
 }
@@ -304,8 +319,8 @@ pub fn execute(
         }
         let events = ticket::decide(&ticket, command, actor, now, ctx.rules)?;
         let next = ticket::apply(ticket, &events);
-        save(conn, &next, last_seq, &events)?;
-        notify::enqueue(conn, &next, last_seq + 1, &events, now, ctx)?;
+        save(conn, &next, last_seq, &events, ctx.rules)?;
+        notify::enqueue(conn, &next, last_seq + 1, &events, actor.role(), now, ctx)?;
         Ok(next)
     })
 }
@@ -316,9 +331,10 @@ pub(crate) fn save(
     ticket: &Ticket,
     last_seq: i32,
     events: &[Event],
+    rules: &Rules,
 ) -> Result<(), TicketError> {
     let new_last = last_seq + i32::try_from(events.len()).unwrap_or(i32::MAX);
-    let row = TicketRow::new(ticket, new_last)?;
+    let row = TicketRow::new(ticket, new_last, &rules.calendar)?;
     diesel::update(tickets::table.find(row.id))
         .set(&row)
         .execute(conn)?;

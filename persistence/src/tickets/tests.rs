@@ -52,6 +52,7 @@ impl County {
         Context {
             rules: &self.rules,
             public_url: PUBLIC_URL,
+            enterprise_ticket_url: Some("https://qiye.example.com/t/{number}?id={id}"),
         }
     }
 
@@ -234,7 +235,7 @@ both_backends!(a_created_ticket_reads_back_exactly, |db| {
     assert!(
         officer_mail
             .body
-            .contains(&format!("{PUBLIC_URL}/tickets/{}", first.id))
+            .contains(&format!("{PUBLIC_URL}/dashboard/tickets/{}", first.id))
     );
     assert!(
         officer_mail.body.contains("企业：企业91350100M000100Y43"),
@@ -798,7 +799,7 @@ both_backends!(scanners_claim_each_due_ticket_once, |db| {
                         let batch = crate::conn::write_tx(&mut conn, |conn| {
                             let batch = claim_due(conn, at(2026, 3, 3, 0, 0), 5)?;
                             let ids: Vec<_> =
-                                batch.iter().map(|t| DbUuid(t.id.as_uuid())).collect();
+                                batch.iter().map(|(t, _)| DbUuid(t.id.as_uuid())).collect();
                             // Acting on a ticket moves its next alert on.
                             diesel::update(tickets::table.filter(tickets::id.eq_any(&ids)))
                                 .set(tickets::next_alert_at.eq(None::<DbInstant>))
@@ -809,7 +810,7 @@ both_backends!(scanners_claim_each_due_ticket_once, |db| {
                         if batch.is_empty() {
                             break mine;
                         }
-                        mine.extend(batch.into_iter().map(|t| t.id));
+                        mine.extend(batch.into_iter().map(|(t, _)| t.id));
                     }
                 })
             })
@@ -880,28 +881,31 @@ both_backends!(filing_for_an_unknown_enterprise_is_refused, |db| {
 });
 
 both_backends!(an_alert_is_recorded_once_whoever_decides_it, |db| {
-    use crate::alerts::{self, AlertLevel, NewAlert};
+    use crate::alerts::{self, AlertFilter};
+    use jiban_domain::alert::{AlertKey, AlertLevel, Party};
+    use jiban_domain::deadline::DeadlineName;
     let county = County::new(&mut db.conn());
     let t = county.file(&mut db.conn(), "utilities", at(2026, 3, 2, 9, 0));
     let officer = county.officer.id().unwrap().as_uuid();
     let supervisor = county.supervisor.id().unwrap().as_uuid();
-    let alert = NewAlert {
-        ticket_id: t.id.as_uuid(),
-        deadline: "accept",
+    let key = AlertKey {
+        ticket_id: t.id,
+        deadline: DeadlineName::Accept,
+        party: Party::Handler,
         level: AlertLevel::Escalation,
         due_at: t.accept_due.due_at,
-        recipients: vec![officer, supervisor],
     };
+    let recipients = [officer, supervisor];
     let barrier = Arc::new(Barrier::new(16));
     let decided: Vec<_> = std::thread::scope(|s| {
         let handles: Vec<_> = (0..16)
             .map(|_| {
-                let (barrier, alert) = (barrier.clone(), &alert);
+                let (barrier, key) = (barrier.clone(), &key);
                 s.spawn(move || {
                     let mut conn = db.conn();
                     barrier.wait();
                     crate::conn::write_tx(&mut conn, |conn| {
-                        alerts::record(conn, alert, at(2026, 3, 4, 0, 0))
+                        alerts::record(conn, key, &recipients, at(2026, 3, 4, 0, 0))
                     })
                     .unwrap()
                 })
@@ -915,6 +919,7 @@ both_backends!(an_alert_is_recorded_once_whoever_decides_it, |db| {
     assert_eq!(decided.len(), 1, "decided once");
     let mut conn = db.conn();
     let id = decided[0];
+    assert!(alerts::is_recorded(&mut conn, &key).unwrap());
     assert_eq!(
         alerts::for_ticket(&mut conn, t.id.as_uuid()).unwrap().len(),
         1
@@ -922,29 +927,38 @@ both_backends!(an_alert_is_recorded_once_whoever_decides_it, |db| {
     let mut expected = vec![officer, supervisor];
     expected.sort();
     assert_eq!(alerts::recipients(&mut conn, id).unwrap(), expected);
-    assert_eq!(
-        alerts::unacknowledged_for(&mut conn, officer)
-            .unwrap()
-            .len(),
-        1
-    );
+    let unacknowledged = |conn: &mut DbConnection, actor: &Actor| {
+        let filter = AlertFilter {
+            recipient: actor.id().map(|u| u.as_uuid()),
+            unacknowledged: true,
+            ..AlertFilter::default()
+        };
+        alerts::list(conn, actor, &filter, 10, None).unwrap().0
+    };
+    assert_eq!(unacknowledged(&mut conn, &county.officer).len(), 1);
     assert!(alerts::acknowledge(&mut conn, id, supervisor, at(2026, 3, 4, 1, 0)).unwrap());
     assert!(!alerts::acknowledge(&mut conn, id, officer, at(2026, 3, 4, 2, 0)).unwrap());
-    assert!(
-        alerts::unacknowledged_for(&mut conn, officer)
-            .unwrap()
-            .is_empty()
-    );
+    assert!(unacknowledged(&mut conn, &county.officer).is_empty());
     let acked = &alerts::for_ticket(&mut conn, t.id.as_uuid()).unwrap()[0];
     assert_eq!(acked.acknowledged_by, Some(supervisor));
     // A moved deadline is a new alert.
-    let moved = NewAlert {
+    let moved = AlertKey {
         due_at: t.accept_due.due_at + Duration::days(1),
-        ..alert
+        ..key
     };
     assert!(
-        alerts::record(&mut conn, &moved, at(2026, 3, 5, 0, 0))
+        alerts::record(&mut conn, &moved, &[], at(2026, 3, 5, 0, 0))
             .unwrap()
             .is_some()
     );
+    // Scope: the other department's officer sees none of them, the supervisor both.
+    let all = AlertFilter::default();
+    let (seen, _) = alerts::list(&mut conn, &county.other_officer, &all, 10, None).unwrap();
+    assert!(seen.is_empty());
+    let (seen, next) = alerts::list(&mut conn, &county.supervisor, &all, 1, None).unwrap();
+    assert_eq!(seen.len(), 1);
+    assert_eq!(seen[0].ticket_number, t.number.to_string());
+    let (rest, end) = alerts::list(&mut conn, &county.supervisor, &all, 1, next).unwrap();
+    assert_eq!((rest.len(), end), (1, None));
+    assert_ne!(rest[0].alert.id, seen[0].alert.id);
 });

@@ -1,0 +1,10 @@
+ALTER TABLE outbox DROP COLUMN rejections;
+DROP INDEX alerts_unacknowledged_idx;
+DROP INDEX alerts_created_at_id_idx;
+ALTER TABLE alerts DROP CONSTRAINT alerts_key;
+ALTER TABLE alerts ADD CONSTRAINT alerts_ticket_id_deadline_level_due_at_key UNIQUE (ticket_id, deadline, level, due_at);
+ALTER TABLE alerts DROP COLUMN party;
+DROP INDEX tickets_overdue_at_idx;
+ALTER TABLE tickets DROP COLUMN overdue_at;
+ALTER TABLE tickets ADD COLUMN contact_met boolean NOT NULL DEFAULT false;
+ALTER TABLE tickets ALTER COLUMN contact_met DROP DEFAULT;

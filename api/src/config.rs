@@ -11,13 +11,34 @@
 //! | `JIBAN_POOL_SIZE` | `pool_size` | 8 |
 //! | `JIBAN_PUBLIC_URL` | `public_url` | `http://<bind>` |
 //! | `JIBAN_AUTH_CACHE_SECONDS` | `auth_cache_seconds` | 30 |
+//! | `JIBAN_SMTP_URL` | `smtp_url` | unset: no mail is sent, alerts stay queued |
+//! | `JIBAN_SMTP_CA_FILE` | `smtp_ca_file` | unset: the webpki (Mozilla) roots only |
+//! | `JIBAN_MAIL_FROM` | `mail_from` | `jiban@localhost` |
+//! | `JIBAN_MAIL_MAX_ATTEMPTS` | `mail_max_attempts` | 8 (1 to 100) |
+//! | `JIBAN_ENTERPRISE_TICKET_URL` | `enterprise_ticket_url` | unset: links use the public URL |
+//! | `JIBAN_ALERTS` | `alerts` | `on` (`off`: `jiban serve` runs no scanner or sender) |
+//! | `JIBAN_SCAN_INTERVAL_SECONDS` | `scan_interval_seconds` | 30 (1 to 3600) |
+//! | `JIBAN_SEND_INTERVAL_SECONDS` | `send_interval_seconds` | 5 (1 to 3600) |
 //!
 //! Secrets (the JWT secret, the admin password, the database URL, which may hold a
-//! password) are [`Secret`]s: their `Debug` prints `***`, and they have no `Display`.
+//! password, and the SMTP password) are [`Secret`]s: their `Debug` prints `***`, and they
+//! have no `Display`.
+//!
+//! `JIBAN_SMTP_URL` is parsed here into [`SmtpSettings`], so that a bad URL stops start-up
+//! with its variable's name (and never its password):
+//!
+//! | form | connection | default port |
+//! |---|---|---|
+//! | `smtp://host[:port]` | plain, no TLS (a relay on localhost or a trusted network) | 25 |
+//! | `smtp://host[:port]?tls=required` | STARTTLS, refused if the server does not offer it | 587 |
+//! | `smtps://host[:port]` | TLS from the first byte (implicit TLS) | 465 |
+//!
+//! Each may carry `user:password@` before the host, percent-encoded (`%40` for `@`).
 
 use std::fmt;
 use std::path::{Path, PathBuf};
 
+use lettre::message::Mailbox;
 use serde::Deserialize;
 
 pub const CONFIG_VAR: &str = "JIBAN_CONFIG";
@@ -30,6 +51,19 @@ pub const DEFAULT_AUTH_CACHE_SECONDS: u64 = 30;
 pub const MAX_AUTH_CACHE_SECONDS: u64 = 60;
 /// HS256 keys shorter than the hash output (32 bytes) weaken it (RFC 7518 section 3.2).
 pub const MIN_JWT_SECRET_LEN: usize = 32;
+pub const DEFAULT_MAIL_FROM: &str = "jiban@localhost";
+/// Permanent (5xx) rejections of one outbox row before it is `dead` (DESIGN.md section 5).
+pub const DEFAULT_MAIL_MAX_ATTEMPTS: u32 = 8;
+pub const MAX_MAIL_MAX_ATTEMPTS: u32 = 100;
+pub const DEFAULT_SCAN_INTERVAL_SECONDS: u64 = 30;
+pub const DEFAULT_SEND_INTERVAL_SECONDS: u64 = 5;
+/// An hour: a longer poll would let a 预警 warning arrive after its deadline.
+pub const MAX_INTERVAL_SECONDS: u64 = 3600;
+/// SMTP submission ports: RFC 5321 (relay), RFC 6409 (STARTTLS submission), RFC 8314
+/// (implicit TLS submission).
+pub const SMTP_PORT: u16 = 25;
+pub const SMTP_STARTTLS_PORT: u16 = 587;
+pub const SMTPS_PORT: u16 = 465;
 
 /// A value that must never reach a log: no `Display`, and `Debug` hides it.
 #[derive(Clone, PartialEq, Eq)]
@@ -67,6 +101,223 @@ pub struct Config {
     pub pool_size: u32,
     pub public_url: Option<String>,
     pub auth_cache_seconds: u64,
+    /// `None`: no mail server; the server starts and notifications wait in the outbox.
+    pub smtp: Option<SmtpSettings>,
+    /// Extra roots for the mail server's certificate, read and checked at load.
+    pub smtp_ca: Option<CaFile>,
+    pub mail_from: Mailbox,
+    pub mail_max_attempts: u32,
+    pub enterprise_ticket_url: Option<TicketUrlTemplate>,
+    /// Whether `jiban serve` runs the deadline scanner and the mail sender.
+    pub alerts: bool,
+    pub scan_interval_seconds: u64,
+    pub send_interval_seconds: u64,
+}
+
+/// How the connection to the mail server is protected.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SmtpSecurity {
+    /// No TLS at all (`smtp://`): only for a relay on the same host or a trusted network.
+    Plain,
+    /// STARTTLS, required (`smtp://…?tls=required`): a server that does not offer it is
+    /// refused before any credentials or mail are sent.
+    StartTls,
+    /// TLS from the first byte (`smtps://`, RFC 8314).
+    ImplicitTls,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SmtpCredentials {
+    pub user: String,
+    pub password: Secret,
+}
+
+/// `JIBAN_SMTP_URL`, parsed (the forms are in the module's documentation).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SmtpSettings {
+    /// A name or an IP address (IPv6 without brackets); TLS checks the certificate
+    /// against it.
+    pub host: String,
+    pub port: u16,
+    pub security: SmtpSecurity,
+    pub credentials: Option<SmtpCredentials>,
+}
+
+impl SmtpSettings {
+    /// The reason for a refusal never quotes the URL, which may hold a password.
+    pub fn parse(raw: &str) -> Result<SmtpSettings, String> {
+        let url = url::Url::parse(raw.trim()).map_err(|e| format!("not a URL ({e})"))?;
+        let scheme = url.scheme();
+        if scheme != "smtp" && scheme != "smtps" {
+            return Err(format!("the scheme {scheme:?} is not smtp or smtps"));
+        }
+        let host = match url.host() {
+            Some(url::Host::Domain(name)) if !name.is_empty() => name.to_owned(),
+            Some(url::Host::Ipv4(ip)) => ip.to_string(),
+            Some(url::Host::Ipv6(ip)) => ip.to_string(),
+            _ => return Err("it names no host".into()),
+        };
+        if !matches!(url.path(), "" | "/") {
+            return Err("it has a path; use smtp://host:port".into());
+        }
+        if url.fragment().is_some() {
+            return Err("it has a #fragment".into());
+        }
+        let mut security = match scheme {
+            "smtps" => SmtpSecurity::ImplicitTls,
+            _ => SmtpSecurity::Plain,
+        };
+        let mut seen_tls = false;
+        for (key, value) in url.query_pairs() {
+            match (key.as_ref(), value.as_ref()) {
+                ("tls", _) if seen_tls => return Err("tls is given twice".into()),
+                ("tls", _) if scheme == "smtps" => {
+                    return Err("smtps:// is always TLS; drop ?tls=".into());
+                }
+                ("tls", "required") => {
+                    seen_tls = true;
+                    security = SmtpSecurity::StartTls;
+                }
+                ("tls", other) => return Err(format!("tls={other:?}: the only value is required")),
+                (other, _) => {
+                    return Err(format!("unknown parameter {other:?}: only tls=required"));
+                }
+            }
+        }
+        let port = url.port().unwrap_or(match security {
+            SmtpSecurity::Plain => SMTP_PORT,
+            SmtpSecurity::StartTls => SMTP_STARTTLS_PORT,
+            SmtpSecurity::ImplicitTls => SMTPS_PORT,
+        });
+        if port == 0 {
+            return Err("port 0 is not a port".into());
+        }
+        let credentials = match (url.username(), url.password()) {
+            ("", None) => None,
+            ("", Some(_)) => return Err("it has a password but no user".into()),
+            (_, None) => return Err("it has a user but no password".into()),
+            (user, Some(password)) => Some(SmtpCredentials {
+                user: percent_decode(user).ok_or("the user is not valid percent-encoded UTF-8")?,
+                password: Secret(
+                    percent_decode(password)
+                        .ok_or("the password is not valid percent-encoded UTF-8")?,
+                ),
+            }),
+        };
+        if credentials.is_some() && security == SmtpSecurity::Plain && !is_loopback(&host) {
+            return Err(
+                "a password over smtp:// would cross the network unencrypted; use \
+                        ?tls=required or smtps://"
+                    .into(),
+            );
+        }
+        Ok(SmtpSettings {
+            host,
+            port,
+            security,
+            credentials,
+        })
+    }
+}
+
+fn is_loopback(host: &str) -> bool {
+    host.eq_ignore_ascii_case("localhost")
+        || host
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback())
+}
+
+fn percent_decode(raw: &str) -> Option<String> {
+    percent_encoding::percent_decode_str(raw)
+        .decode_utf8()
+        .ok()
+        .map(|s| s.into_owned())
+}
+
+/// `JIBAN_SMTP_CA_FILE`: the file's path and its PEM text, checked at load to hold at least
+/// one certificate that rustls accepts as a root.
+#[derive(Clone, PartialEq, Eq)]
+pub struct CaFile {
+    pub path: PathBuf,
+    pub pem: Vec<u8>,
+}
+
+impl fmt::Debug for CaFile {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CaFile")
+            .field("path", &self.path)
+            .finish_non_exhaustive()
+    }
+}
+
+impl CaFile {
+    pub fn read(path: &Path) -> Result<CaFile, String> {
+        let pem =
+            std::fs::read(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+        crate::mail::root_certificates(&pem).map_err(|e| format!("{}: {e}", path.display()))?;
+        Ok(CaFile {
+            path: path.to_path_buf(),
+            pem,
+        })
+    }
+}
+
+/// `JIBAN_ENTERPRISE_TICKET_URL`: where an enterprise opens a ticket in its own client
+/// app, with `{id}` (the ticket's UUID) and/or `{number}` (its ticket number).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TicketUrlTemplate(String);
+
+impl TicketUrlTemplate {
+    pub const ID: &'static str = "{id}";
+    pub const NUMBER: &'static str = "{number}";
+
+    pub fn parse(raw: &str) -> Result<TicketUrlTemplate, String> {
+        let raw = raw.trim();
+        if !raw.contains(Self::ID) && !raw.contains(Self::NUMBER) {
+            return Err("it has neither {id} nor {number}".into());
+        }
+        let lower = raw.to_ascii_lowercase();
+        let after_scheme = lower
+            .strip_prefix("https://")
+            .or_else(|| lower.strip_prefix("http://"));
+        if !after_scheme.is_some_and(|rest| !rest.is_empty() && !rest.starts_with('/')) {
+            return Err("use an http:// or https:// URL with a host".into());
+        }
+        // Placeholders belong in the path, query or fragment: never in the host or port.
+        let sample_number = "jb-sample-number";
+        let sample = TicketUrlTemplate(raw.to_owned()).render(uuid::Uuid::nil(), sample_number);
+        if sample.contains(['{', '}']) {
+            return Err("only {id} and {number} may stand in braces".into());
+        }
+        let url = url::Url::parse(&sample).map_err(|e| format!("not a URL ({e})"))?;
+        let host = url.host_str().unwrap_or_default();
+        if !matches!(url.scheme(), "http" | "https")
+            || host.is_empty()
+            || host.contains(sample_number)
+            || host.contains(&uuid::Uuid::nil().to_string())
+        {
+            return Err("use an http:// or https:// URL with a fixed host".into());
+        }
+        Ok(TicketUrlTemplate(raw.to_owned()))
+    }
+
+    /// The link for one ticket; the number is percent-encoded so it stays one path or
+    /// query segment whatever it holds.
+    pub fn render(&self, id: uuid::Uuid, number: &str) -> String {
+        const KEEP: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
+            .remove(b'-')
+            .remove(b'_')
+            .remove(b'.')
+            .remove(b'~');
+        self.0.replace(Self::ID, &id.to_string()).replace(
+            Self::NUMBER,
+            &percent_encoding::utf8_percent_encode(number, KEEP).to_string(),
+        )
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
 }
 
 /// What a configuration file may hold: the same settings, lower-case, no others.
@@ -81,6 +332,14 @@ struct File {
     pool_size: Option<u32>,
     public_url: Option<String>,
     auth_cache_seconds: Option<u64>,
+    smtp_url: Option<String>,
+    smtp_ca_file: Option<String>,
+    mail_from: Option<String>,
+    mail_max_attempts: Option<u32>,
+    enterprise_ticket_url: Option<String>,
+    alerts: Option<String>,
+    scan_interval_seconds: Option<u64>,
+    send_interval_seconds: Option<u64>,
 }
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
@@ -163,6 +422,73 @@ impl Config {
         let public_url = var("JIBAN_PUBLIC_URL")
             .or(file.public_url)
             .map(|u| u.trim_end_matches('/').to_owned());
+        let smtp = var("JIBAN_SMTP_URL")
+            .or(file.smtp_url)
+            .map(|raw| SmtpSettings::parse(&raw))
+            .transpose()
+            .map_err(|reason| ConfigError::Invalid {
+                name: "JIBAN_SMTP_URL",
+                reason,
+            })?;
+        let smtp_ca = var("JIBAN_SMTP_CA_FILE")
+            .or(file.smtp_ca_file)
+            .map(|path| CaFile::read(Path::new(&path)))
+            .transpose()
+            .map_err(|reason| ConfigError::Invalid {
+                name: "JIBAN_SMTP_CA_FILE",
+                reason,
+            })?;
+        let mail_from_raw = var("JIBAN_MAIL_FROM")
+            .or(file.mail_from)
+            .unwrap_or_else(|| DEFAULT_MAIL_FROM.to_owned());
+        let mail_from =
+            mail_from_raw
+                .trim()
+                .parse::<Mailbox>()
+                .map_err(|e| ConfigError::Invalid {
+                    name: "JIBAN_MAIL_FROM",
+                    reason: format!("{mail_from_raw:?} is not a mail address ({e})"),
+                })?;
+        let mail_max_attempts = match var("JIBAN_MAIL_MAX_ATTEMPTS") {
+            Some(raw) => parse_number("JIBAN_MAIL_MAX_ATTEMPTS", &raw)?,
+            None => file.mail_max_attempts.unwrap_or(DEFAULT_MAIL_MAX_ATTEMPTS),
+        };
+        if !(1..=MAX_MAIL_MAX_ATTEMPTS).contains(&mail_max_attempts) {
+            return Err(ConfigError::Invalid {
+                name: "JIBAN_MAIL_MAX_ATTEMPTS",
+                reason: format!("{mail_max_attempts}: use 1 to {MAX_MAIL_MAX_ATTEMPTS}"),
+            });
+        }
+        let enterprise_ticket_url = var("JIBAN_ENTERPRISE_TICKET_URL")
+            .or(file.enterprise_ticket_url)
+            .map(|raw| TicketUrlTemplate::parse(&raw))
+            .transpose()
+            .map_err(|reason| ConfigError::Invalid {
+                name: "JIBAN_ENTERPRISE_TICKET_URL",
+                reason,
+            })?;
+        let alerts = match var("JIBAN_ALERTS").or(file.alerts).as_deref() {
+            None | Some("on") => true,
+            Some("off") => false,
+            Some(other) => {
+                return Err(ConfigError::Invalid {
+                    name: "JIBAN_ALERTS",
+                    reason: format!("{other:?}: use on or off"),
+                });
+            }
+        };
+        let scan_interval_seconds = interval(
+            "JIBAN_SCAN_INTERVAL_SECONDS",
+            var("JIBAN_SCAN_INTERVAL_SECONDS"),
+            file.scan_interval_seconds,
+            DEFAULT_SCAN_INTERVAL_SECONDS,
+        )?;
+        let send_interval_seconds = interval(
+            "JIBAN_SEND_INTERVAL_SECONDS",
+            var("JIBAN_SEND_INTERVAL_SECONDS"),
+            file.send_interval_seconds,
+            DEFAULT_SEND_INTERVAL_SECONDS,
+        )?;
         Ok(Config {
             database_url: Secret(database_url),
             bind,
@@ -172,6 +498,14 @@ impl Config {
             pool_size,
             public_url,
             auth_cache_seconds,
+            smtp,
+            smtp_ca,
+            mail_from,
+            mail_max_attempts,
+            enterprise_ticket_url,
+            alerts,
+            scan_interval_seconds,
+            send_interval_seconds,
         })
     }
 
@@ -206,6 +540,26 @@ fn read_file(path: &Path) -> Result<File, ConfigError> {
     })
 }
 
+/// A worker's polling interval: the environment, the file, or the default; 1 to 3600 s.
+fn interval(
+    name: &'static str,
+    env: Option<String>,
+    file: Option<u64>,
+    default: u64,
+) -> Result<u64, ConfigError> {
+    let seconds = match env {
+        Some(raw) => parse_number(name, &raw)?,
+        None => file.unwrap_or(default),
+    };
+    if !(1..=MAX_INTERVAL_SECONDS).contains(&seconds) {
+        return Err(ConfigError::Invalid {
+            name,
+            reason: format!("{seconds}: use 1 to {MAX_INTERVAL_SECONDS} seconds"),
+        });
+    }
+    Ok(seconds)
+}
+
 fn parse_number<T: std::str::FromStr>(name: &'static str, raw: &str) -> Result<T, ConfigError> {
     raw.trim().parse().map_err(|_| ConfigError::Invalid {
         name,
@@ -236,6 +590,12 @@ mod tests {
         assert_eq!(c.auth_cache_seconds, 30);
         assert!(c.jwt_secret.is_none() && c.admin_password.is_none());
         assert_eq!(c.data_dir(), PathBuf::from("./data"));
+        assert!(c.smtp.is_none() && c.smtp_ca.is_none());
+        assert_eq!(c.mail_from.to_string(), DEFAULT_MAIL_FROM);
+        assert_eq!(c.mail_max_attempts, 8);
+        assert!(c.enterprise_ticket_url.is_none());
+        assert!(c.alerts);
+        assert_eq!((c.scan_interval_seconds, c.send_interval_seconds), (30, 5));
     }
 
     #[test]
@@ -244,10 +604,11 @@ mod tests {
             ("JIBAN_JWT_SECRET", "s3cr3t-s3cr3t-s3cr3t-s3cr3t-s3cr3t"),
             ("JIBAN_ADMIN_PASSWORD", "hunter2hunter2"),
             ("JIBAN_DATABASE_URL", "postgres://u:pw123@h/db"),
+            ("JIBAN_SMTP_URL", "smtps://mailer:sm%40tp-pw@mail.example"),
         ])
         .unwrap();
         let debug = format!("{c:?}");
-        for secret in ["s3cr3t", "hunter2", "pw123"] {
+        for secret in ["s3cr3t", "hunter2", "pw123", "sm@tp-pw", "sm%40tp-pw"] {
             assert!(!debug.contains(secret), "{debug}");
         }
         assert_eq!(c.data_dir(), PathBuf::from("./data"));
@@ -286,11 +647,217 @@ mod tests {
             ("JIBAN_LOG_FORMAT", "xml"),
             ("JIBAN_JWT_SECRET", "short"),
             ("JIBAN_AUTH_CACHE_SECONDS", "61"),
+            ("JIBAN_SMTP_URL", "http://mail.example"),
+            ("JIBAN_SMTP_CA_FILE", "/nonexistent/ca.pem"),
+            ("JIBAN_MAIL_FROM", "not an address"),
+            ("JIBAN_MAIL_FROM", "a@b\r\nBcc: evil@example.com"),
+            ("JIBAN_MAIL_MAX_ATTEMPTS", "0"),
+            ("JIBAN_MAIL_MAX_ATTEMPTS", "101"),
+            ("JIBAN_MAIL_MAX_ATTEMPTS", "-1"),
+            ("JIBAN_ENTERPRISE_TICKET_URL", "https://app.example/tickets"),
+            ("JIBAN_ENTERPRISE_TICKET_URL", "javascript:alert('{id}')"),
+            ("JIBAN_ENTERPRISE_TICKET_URL", "ftp://app.example/{id}"),
+            (
+                "JIBAN_ENTERPRISE_TICKET_URL",
+                "https://app.example/{id}/{nr}",
+            ),
+            ("JIBAN_ENTERPRISE_TICKET_URL", "https:///{id}"),
+            ("JIBAN_ENTERPRISE_TICKET_URL", "https://{number}.example/"),
+            ("JIBAN_ENTERPRISE_TICKET_URL", "https://app.example:{id}/"),
+            ("JIBAN_ALERTS", "yes"),
+            ("JIBAN_ALERTS", "true"),
+            ("JIBAN_SCAN_INTERVAL_SECONDS", "0"),
+            ("JIBAN_SCAN_INTERVAL_SECONDS", "3601"),
+            ("JIBAN_SEND_INTERVAL_SECONDS", "0"),
+            ("JIBAN_SEND_INTERVAL_SECONDS", "soon"),
         ] {
             match load(&[(name, value)]) {
                 Err(ConfigError::Invalid { name: n, .. }) => assert_eq!(n, name),
                 other => panic!("{name}={value}: {other:?}"),
             }
         }
+    }
+
+    fn smtp(url: &str) -> Result<SmtpSettings, String> {
+        SmtpSettings::parse(url)
+    }
+
+    #[test]
+    fn smtp_urls_in_each_form() {
+        let plain = smtp("smtp://mail.example").unwrap();
+        assert_eq!(
+            plain,
+            SmtpSettings {
+                host: "mail.example".into(),
+                port: 25,
+                security: SmtpSecurity::Plain,
+                credentials: None,
+            }
+        );
+        let starttls = smtp("smtp://mail.example?tls=required").unwrap();
+        assert_eq!(
+            (starttls.port, starttls.security),
+            (587, SmtpSecurity::StartTls)
+        );
+        let implicit = smtp("smtps://mail.example/").unwrap();
+        assert_eq!(
+            (implicit.port, implicit.security),
+            (465, SmtpSecurity::ImplicitTls)
+        );
+        let explicit = smtp("smtp://127.0.0.1:2525?tls=required").unwrap();
+        assert_eq!(
+            (explicit.host.as_str(), explicit.port, explicit.security),
+            ("127.0.0.1", 2525, SmtpSecurity::StartTls)
+        );
+        let v6 = smtp("smtp://[::1]:2525").unwrap();
+        assert_eq!((v6.host.as_str(), v6.port), ("::1", 2525));
+    }
+
+    #[test]
+    fn smtp_credentials_are_percent_decoded() {
+        let s = smtp("smtps://jiban%40county.gov.cn:p%40ss%3Aw%2Frd%20%E5%AF%86@mail.example:4650")
+            .unwrap();
+        let credentials = s.credentials.unwrap();
+        assert_eq!(credentials.user, "jiban@county.gov.cn");
+        assert_eq!(credentials.password.expose(), "p@ss:w/rd 密");
+        assert_eq!(s.port, 4650);
+        // Plain SMTP with a password only to the same host.
+        let local = smtp("smtp://u:pw@localhost:2525").unwrap();
+        assert_eq!(local.credentials.unwrap().password.expose(), "pw");
+    }
+
+    #[test]
+    fn bad_smtp_urls_are_refused_without_their_password() {
+        for url in [
+            "http://mail.example",
+            "mailto:jiban@example.com",
+            "smtp://",
+            "smtp:///",
+            "smtp://:25",
+            "smtp:mail.example",
+            "mail.example:25",
+            "smtp://mail.example?tls=maybe",
+            "smtp://mail.example?tls=",
+            "smtp://mail.example?tls=required&tls=required",
+            "smtp://mail.example?starttls=1",
+            "smtps://mail.example?tls=required",
+            "smtp://mail.example/inbox",
+            "smtp://mail.example#x",
+            "smtp://mail.example:0",
+            "smtp://mail.example:99999",
+            "smtp://user@mail.example?tls=required",
+            "smtp://:secretpw@mail.example?tls=required",
+            "smtp://user:secretpw@mail.example",
+            "smtps://user:%FF%FEsecretpw@mail.example",
+        ] {
+            let reason = smtp(url).expect_err(url);
+            assert!(!reason.contains("secretpw"), "{url}: {reason}");
+            match load(&[("JIBAN_SMTP_URL", url)]) {
+                Err(ConfigError::Invalid { name, reason }) => {
+                    assert_eq!(name, "JIBAN_SMTP_URL");
+                    assert!(!reason.contains("secretpw"), "{url}: {reason}");
+                }
+                other => panic!("{url}: {other:?}"),
+            }
+        }
+    }
+
+    #[test]
+    fn mail_settings_from_environment_and_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let ca = dir.path().join("ca.pem");
+        std::fs::copy(
+            concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/ca.pem"),
+            &ca,
+        )
+        .unwrap();
+        let path = dir.path().join("jiban.toml");
+        std::fs::write(
+            &path,
+            format!(
+                "smtp_url = \"smtp://mail.example?tls=required\"\n\
+                 smtp_ca_file = {:?}\n\
+                 mail_from = \"即办 <jiban@county.gov.cn>\"\n\
+                 mail_max_attempts = 3\n\
+                 enterprise_ticket_url = \"https://app.example/t/{{number}}?id={{id}}\"\n\
+                 alerts = \"off\"\n\
+                 scan_interval_seconds = 60\n\
+                 send_interval_seconds = 10\n",
+                ca.to_str().unwrap()
+            ),
+        )
+        .unwrap();
+        let c = load(&[
+            (CONFIG_VAR, path.to_str().unwrap()),
+            ("JIBAN_SEND_INTERVAL_SECONDS", "2"),
+        ])
+        .unwrap();
+        assert_eq!(c.smtp.unwrap().security, SmtpSecurity::StartTls);
+        let ca_file = c.smtp_ca.unwrap();
+        assert_eq!(ca_file.path, ca);
+        assert!(!format!("{ca_file:?}").contains("BEGIN"), "{ca_file:?}");
+        assert_eq!(c.mail_from.email.to_string(), "jiban@county.gov.cn");
+        assert_eq!(c.mail_from.name.as_deref(), Some("即办"));
+        assert_eq!(c.mail_max_attempts, 3);
+        assert!(!c.alerts);
+        assert_eq!(c.scan_interval_seconds, 60);
+        assert_eq!(c.send_interval_seconds, 2, "the environment wins");
+        let template = c.enterprise_ticket_url.unwrap();
+        assert_eq!(
+            template.render(uuid::Uuid::nil(), "JB/2026 001"),
+            "https://app.example/t/JB%2F2026%20001?id=00000000-0000-0000-0000-000000000000"
+        );
+
+        let c = load(&[
+            ("JIBAN_ALERTS", "on"),
+            ("JIBAN_MAIL_MAX_ATTEMPTS", "100"),
+            ("JIBAN_SCAN_INTERVAL_SECONDS", "3600"),
+            ("JIBAN_SEND_INTERVAL_SECONDS", "1"),
+            (
+                "JIBAN_ENTERPRISE_TICKET_URL",
+                "http://10.0.0.5:8000/#/ticket/{id}",
+            ),
+        ])
+        .unwrap();
+        assert!(c.alerts);
+        assert_eq!(c.mail_max_attempts, 100);
+        assert_eq!(
+            (c.scan_interval_seconds, c.send_interval_seconds),
+            (3600, 1)
+        );
+        assert_eq!(
+            c.enterprise_ticket_url
+                .unwrap()
+                .render(uuid::Uuid::nil(), "x"),
+            "http://10.0.0.5:8000/#/ticket/00000000-0000-0000-0000-000000000000"
+        );
+    }
+
+    #[test]
+    fn a_ca_file_must_hold_a_usable_certificate() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("ca.pem");
+        for (what, content) in [
+            ("empty", "".to_owned()),
+            (
+                "a key, no certificate",
+                "-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n".to_owned(),
+            ),
+            (
+                "damaged",
+                "-----BEGIN CERTIFICATE-----\nMIIBlzCCAT6g\n-----END CERTIFICATE-----\n".to_owned(),
+            ),
+        ] {
+            std::fs::write(&path, content).unwrap();
+            match load(&[("JIBAN_SMTP_CA_FILE", path.to_str().unwrap())]) {
+                Err(ConfigError::Invalid { name, .. }) => assert_eq!(name, "JIBAN_SMTP_CA_FILE"),
+                other => panic!("{what}: {other:?}"),
+            }
+        }
+        // Two certificates, one of them the fixture, with text around them.
+        let fixture = include_str!("../tests/fixtures/ca.pem");
+        std::fs::write(&path, format!("# county CA\n{fixture}\n{fixture}")).unwrap();
+        let c = load(&[("JIBAN_SMTP_CA_FILE", path.to_str().unwrap())]).unwrap();
+        assert_eq!(c.smtp_ca.unwrap().path, path);
     }
 }

@@ -7,6 +7,7 @@
 //! - [`auth`]: access and refresh tokens, passwords, the principal cache and the
 //!   [`auth::Authenticated`] extractor that yields the domain's `Actor`;
 //! - [`problem`], [`extract`]: problem+json errors and request bodies;
+//! - [`mail`]: notifications over SMTP (lettre, rustls), with what a failure means;
 //! - [`usecase`]: one function per request's database work, one transaction each.
 
 pub mod app;
@@ -16,6 +17,7 @@ pub mod config;
 pub mod db;
 pub mod extract;
 pub mod limits;
+pub mod mail;
 pub mod metrics;
 pub mod middleware;
 pub mod problem;

@@ -11,8 +11,13 @@
 //! - [`both_backends!`]: one `#[test]` per backend. Without `JIBAN_TEST_DATABASE_URL` the
 //!   PostgreSQL variant says SKIPPED on stderr and passes, except under `CI`, where it
 //!   fails: CI must run it.
+//! - [`smtp::TestSmtp`]: the SMTP test server that `scripts/test` starts
+//!   (`scripts/smtp-test-server.py`, named in `JIBAN_TEST_SMTP`): its plain and STARTTLS
+//!   addresses for the server's `JIBAN_SMTP_URL`, and the mail it caught, decoded. Without
+//!   the variable a mail test says SKIPPED and passes, except under `CI`, where it fails.
 
 pub mod fixture;
+pub mod smtp;
 
 use std::io::{BufRead as _, BufReader};
 use std::path::PathBuf;

@@ -5,6 +5,7 @@
 //! of each subcommand say what is wrong and which form is accepted. A bad configuration
 //! (`JIBAN_*` variables, `JIBAN_CONFIG` file) exits with status 2 too.
 
+mod alerts;
 mod deadline;
 
 use std::process::ExitCode;
@@ -34,6 +35,8 @@ pub enum Command {
     /// Print the accept, contact and resolve deadlines of a ticket received at an instant,
     /// as one JSON object.
     Deadline(DeadlineArgs),
+    /// Deadline alerts: `jiban alerts run-once [--at <instant>] [--dry-run]`.
+    Alerts(alerts::AlertsArgs),
 }
 
 /// Parses the process's arguments and runs the subcommand. On bad arguments clap prints
@@ -48,6 +51,13 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Serve => with_config(crate::server::serve),
         Command::Migrate => with_config(crate::server::migrate_only),
         Command::Deadline(args) => deadline::run(&args),
+        Command::Alerts(args) => match Config::from_env() {
+            Ok(config) => alerts::run(&args, config),
+            Err(e) => {
+                eprintln!("jiban: configuration: {e}");
+                ExitCode::from(2)
+            }
+        },
     }
 }
 

@@ -28,6 +28,7 @@ pub mod server;
 pub mod state;
 pub mod telemetry;
 pub mod usecase;
+pub mod workers;
 
 use chrono::{DateTime, SubsecRound as _, Utc};
 

@@ -11,6 +11,7 @@ use std::io::{self, Read as _, Write as _};
 use std::os::unix::fs::OpenOptionsExt as _;
 use std::path::Path;
 use std::process::ExitCode;
+use std::sync::Arc;
 use std::time::Duration;
 
 use actix_web::{HttpServer, web};
@@ -22,10 +23,13 @@ use crate::auth::PrincipalCache;
 use crate::auth::jwt::Keys;
 use crate::config::{Config, MIN_JWT_SECRET_LEN, Secret};
 use crate::db::Db;
+use crate::mail::Mailer;
 use crate::metrics::Metrics;
 use crate::rules::RulesCache;
 use crate::state::AppState;
 use crate::usecase::bootstrap::{self, ADMIN_USERNAME, Admin};
+use crate::workers;
+use tokio::sync::watch;
 
 /// Requests in flight get this long to finish after SIGTERM.
 const SHUTDOWN_TIMEOUT_SECONDS: u64 = 30;
@@ -78,7 +82,7 @@ pub fn migrate_only(config: Config) -> ExitCode {
     }
 }
 
-fn open_pool(config: &Config, size: u32) -> Result<Pool, StartError> {
+pub fn open_pool(config: &Config, size: u32) -> Result<Pool, StartError> {
     let url: DbUrl = config.database_url.expose().parse().map_err(
         |e: jiban_persistence::conn::UnsupportedUrl| {
             StartError::Config(format!("JIBAN_DATABASE_URL: {e}"))
@@ -95,7 +99,7 @@ fn open_pool(config: &Config, size: u32) -> Result<Pool, StartError> {
     .map_err(|e| StartError::Database(e.to_string()))
 }
 
-fn run_migrations(pool: &Pool) -> Result<usize, StartError> {
+pub fn run_migrations(pool: &Pool) -> Result<usize, StartError> {
     let mut conn = pool
         .get()
         .map_err(|e| StartError::Database(e.to_string()))?;
@@ -115,14 +119,21 @@ fn start(config: Config) -> Result<(), StartError> {
         .public_url
         .clone()
         .unwrap_or_else(|| format!("http://{}", config.bind));
+    let rules = Arc::new(RulesCache::new(Duration::from_secs(RULES_CACHE_SECONDS)));
+    let workers = Arc::new(workers::Stats::default());
+    let settings = worker_settings(&config, &public_url);
     let state = web::Data::new(AppState {
-        db: Db::new(pool),
+        db: Db::new(pool.clone()),
         keys: Keys::new(secret.expose().as_bytes()),
         principals: PrincipalCache::new(Duration::from_secs(config.auth_cache_seconds)),
         metrics: Metrics::default(),
         public_url,
-        enterprise_ticket_url: None,
-        rules: RulesCache::new(Duration::from_secs(RULES_CACHE_SECONDS)),
+        enterprise_ticket_url: config
+            .enterprise_ticket_url
+            .as_ref()
+            .map(|t| t.as_str().to_owned()),
+        rules: rules.clone(),
+        workers: workers.clone(),
     });
 
     actix_web::rt::System::new().block_on(async move {
@@ -133,6 +144,15 @@ fn start(config: Config) -> Result<(), StartError> {
                 bind: config.bind.clone(),
                 error,
             })?;
+        let (stop, stopped) = watch::channel(false);
+        let handles = if config.alerts {
+            let mailer = mailer(&config)?;
+            workers::spawn(pool, rules, settings, mailer, workers, stopped)
+        } else {
+            tracing::info!("JIBAN_ALERTS=off: no deadline scanner and no mail sender on this node");
+            workers.set_mode("off");
+            Vec::new()
+        };
         for addr in server.addrs() {
             tracing::info!(%addr, "listening");
         }
@@ -142,8 +162,55 @@ fn start(config: Config) -> Result<(), StartError> {
             let _ = writeln!(out, "jiban listening on http://{addr}");
             let _ = out.flush();
         }
-        server.run().await.map_err(StartError::Server)
+        // SIGTERM or SIGINT: the HTTP server drains first, then the workers finish what
+        // they hold and give back the rest.
+        let served = server.run().await.map_err(StartError::Server);
+        let _ = stop.send(true);
+        let stopping = async {
+            for handle in handles {
+                let _ = handle.await;
+            }
+        };
+        if tokio::time::timeout(Duration::from_secs(SHUTDOWN_TIMEOUT_SECONDS), stopping)
+            .await
+            .is_err()
+        {
+            tracing::warn!(
+                "the workers did not stop in time; their claims return when their leases end"
+            );
+        }
+        served
     })
+}
+
+/// What the workers read from the configuration.
+pub fn worker_settings(config: &Config, public_url: &str) -> workers::Settings {
+    workers::Settings {
+        public_url: public_url.to_owned(),
+        enterprise_ticket_url: config
+            .enterprise_ticket_url
+            .as_ref()
+            .map(|t| t.as_str().to_owned()),
+        max_rejections: i32::try_from(config.mail_max_attempts).unwrap_or(i32::MAX),
+        scan_interval: Duration::from_secs(config.scan_interval_seconds),
+        send_interval: Duration::from_secs(config.send_interval_seconds),
+    }
+}
+
+/// The mailer, or `None` (with one warning) when no SMTP server is configured: the server
+/// still starts and the mail waits in the outbox. Call inside the actix system.
+pub fn mailer(config: &Config) -> Result<Option<Mailer>, StartError> {
+    let Some(smtp) = &config.smtp else {
+        tracing::warn!(
+            "JIBAN_SMTP_URL is not set: alerts and notifications are recorded and their mail \
+             waits in the outbox until a mail server is configured"
+        );
+        return Ok(None);
+    };
+    let ca = config.smtp_ca.as_ref().map(|c| c.pem.as_slice());
+    Mailer::new(smtp, config.mail_from.clone(), ca)
+        .map(Some)
+        .map_err(|e| StartError::Config(e.to_string()))
 }
 
 /// Seeds the reference data and creates the first admin; prints a generated password on

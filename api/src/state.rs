@@ -1,5 +1,7 @@
 //! What every handler shares, one instance per process (behind `web::Data`).
 
+use std::sync::Arc;
+
 use crate::auth::PrincipalCache;
 use crate::auth::jwt::Keys;
 use crate::db::Db;
@@ -17,7 +19,9 @@ pub struct AppState {
     /// (`JIBAN_ENTERPRISE_TICKET_URL`); `None`: enterprises' mail carries no link.
     pub enterprise_ticket_url: Option<String>,
     /// Calendar, SLA table and dispatch map, cached per node.
-    pub rules: RulesCache,
+    pub rules: Arc<RulesCache>,
+    /// The background workers' counters and state (`/metrics`, `/readyz`).
+    pub workers: Arc<crate::workers::Stats>,
 }
 
 impl AppState {

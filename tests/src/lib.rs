@@ -16,6 +16,7 @@
 //!   addresses for the server's `JIBAN_SMTP_URL`, and the mail it caught, decoded. Without
 //!   the variable a mail test says SKIPPED and passes, except under `CI`, where it fails.
 
+pub mod alerts;
 pub mod fixture;
 pub mod smtp;
 

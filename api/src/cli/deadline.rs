@@ -95,7 +95,7 @@ fn assumed_years(deadline: &Deadline, calendar: &Calendar) -> Vec<i32> {
 
 /// An instant as RFC 3339 at +08:00, the county's zone; fractions of a second only when
 /// there are some.
-fn local_rfc3339(at: DateTime<Utc>) -> String {
+pub(super) fn local_rfc3339(at: DateTime<Utc>) -> String {
     at.with_timezone(&zone())
         .to_rfc3339_opts(SecondsFormat::AutoSi, false)
 }
@@ -130,7 +130,7 @@ fn parse_class(s: &str) -> Result<Urgency, String> {
 
 /// `--from`: an instant, so it must carry its offset; a local time alone would be
 /// ambiguous between the county's zone and the machine's.
-fn parse_instant(s: &str) -> Result<DateTime<Utc>, String> {
+pub(super) fn parse_instant(s: &str) -> Result<DateTime<Utc>, String> {
     match DateTime::parse_from_rfc3339(s) {
         Ok(at) => Ok(at.to_utc()),
         Err(_) if is_local_time(s) => Err(format!(

@@ -16,8 +16,8 @@ mod scan;
 mod store;
 
 pub use query::{
-    Cursor, MAX_LIMIT, Page, TicketFilter, Visible, claim_due, list, recompute_provisional,
-    visible_alerts,
+    Cursor, MAX_LIMIT, Page, TicketFilter, Visible, claim_due, list, oldest_due,
+    recompute_provisional, visible_alerts,
 };
 pub use rows::StoredEvent;
 pub use scan::{Planned, ScanReport, plan, scan, scan_batch};

@@ -239,6 +239,22 @@ pub fn claim_due(
         .collect()
 }
 
+/// The earliest `next_alert_at` at or before `now`: how far behind the scanner is (its lag
+/// is `now` minus this); `None` when nothing is due. One read of the partial index.
+pub fn oldest_due(
+    conn: &mut DbConnection,
+    now: DateTime<Utc>,
+) -> Result<Option<DateTime<Utc>>, StoreError> {
+    let oldest: Option<Option<DbInstant>> = tickets::table
+        .filter(tickets::status.eq_any(SCANNED))
+        .filter(tickets::next_alert_at.le(DbInstant::from(now)))
+        .order(tickets::next_alert_at)
+        .select(tickets::next_alert_at)
+        .first(conn)
+        .optional()?;
+    Ok(oldest.flatten().map(DbInstant::get))
+}
+
 /// Recomputes provisional deadlines on the calendar now loaded (DESIGN.md section 4),
 /// appending a `deadlines_recomputed` event to each ticket that moved. Call in the
 /// transaction that stores a year's calendar. Returns how many tickets moved. The partial

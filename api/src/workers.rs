@@ -1,0 +1,415 @@
+//! The two background workers of `jiban serve` (DESIGN.md section 5, issue 7), and the
+//! passes `jiban alerts run-once` runs once:
+//!
+//! - the **deadline scanner**, every `JIBAN_SCAN_INTERVAL_SECONDS`: claims the tickets
+//!   whose `next_alert_at` has passed and lets `jiban_persistence::tickets::scan` record
+//!   their alerts once, queue the mail, escalate, close unrated tickets;
+//! - the **sender**, every `JIBAN_SEND_INTERVAL_SECONDS`: claims due outbox rows, sends
+//!   each with the [`Mailer`], and marks it sent, or failed as the mailer classified the
+//!   failure (a transient one waits with backoff however long an outage lasts; a
+//!   permanent one, `JIBAN_MAIL_MAX_ATTEMPTS` times, makes the row dead).
+//!
+//! Several nodes run both against one PostgreSQL: claims are `FOR UPDATE SKIP LOCKED`, so
+//! each ticket and each row is in one node's hands at a time; the ledger's and the
+//! outbox's unique keys decide each alert once. Delivery is at least once: a node killed
+//! mid-send leaves its claimed rows to come back when their lease ends, with the same
+//! Message-ID. On SIGTERM both finish what they hold (the scanner its batch, the sender
+//! the message in flight) and give back the rest.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use jiban_persistence::outbox::{self, Failure, OutboxKind, OutboxStatus, QueueStats};
+use jiban_persistence::tickets::{self, Context, ScanReport};
+use jiban_persistence::{Pool, StoreError};
+use serde::Serialize;
+use tokio::sync::watch;
+
+use crate::mail::{Mailer, OutgoingMail, SendError};
+use crate::rules::RulesCache;
+
+/// Tickets per scanner transaction.
+pub const SCAN_BATCH: i64 = 100;
+/// Batches per scanner pass, so one pass ends even while others keep adding work.
+const SCAN_MAX_BATCHES: usize = 1000;
+/// Outbox rows per claim. A node killed mid-send resends at most these (same Message-ID).
+pub const SEND_BATCH: i64 = 20;
+
+/// What the passes need besides the database.
+#[derive(Clone, Debug)]
+pub struct Settings {
+    pub public_url: String,
+    pub enterprise_ticket_url: Option<String>,
+    /// Permanent rejections before a row is dead (`JIBAN_MAIL_MAX_ATTEMPTS`).
+    pub max_rejections: i32,
+    pub scan_interval: Duration,
+    pub send_interval: Duration,
+}
+
+/// What a sender pass did.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct SendReport {
+    pub sent: usize,
+    /// Tries that failed and will be tried again.
+    pub failed: usize,
+    /// Rows that became dead.
+    pub dead: usize,
+}
+
+/// Runs blocking database work off the async threads.
+async fn blocking<T, F>(pool: &Pool, f: F) -> Result<T, StoreError>
+where
+    F: FnOnce(&mut jiban_persistence::DbConnection) -> Result<T, StoreError> + Send + 'static,
+    T: Send + 'static,
+{
+    let pool = pool.clone();
+    actix_web::rt::task::spawn_blocking(move || {
+        let mut conn = pool.get()?;
+        f(&mut conn)
+    })
+    .await
+    .map_err(|e| StoreError::Other(format!("a worker thread failed: {e}")))?
+}
+
+/// One scanner pass as of `now`.
+pub async fn scan_pass(
+    pool: &Pool,
+    rules: Arc<RulesCache>,
+    settings: &Settings,
+    now: DateTime<Utc>,
+) -> Result<ScanReport, StoreError> {
+    let public_url = settings.public_url.clone();
+    let enterprise_ticket_url = settings.enterprise_ticket_url.clone();
+    blocking(pool, move |conn| {
+        let rules = rules.get(conn)?;
+        let ctx = Context {
+            rules: &rules,
+            public_url: &public_url,
+            enterprise_ticket_url: enterprise_ticket_url.as_deref(),
+        };
+        tickets::scan(conn, now, ctx, SCAN_BATCH, SCAN_MAX_BATCHES)
+    })
+    .await
+}
+
+/// One sender pass as of `now`: claims and sends due rows until none is left (or `stop`
+/// is raised, when the rows still held are given back unsent).
+pub async fn send_pass(
+    pool: &Pool,
+    mailer: &Mailer,
+    settings: &Settings,
+    now: DateTime<Utc>,
+    stop: Option<&watch::Receiver<bool>>,
+    stats: Option<&Stats>,
+) -> Result<SendReport, StoreError> {
+    let mut report = SendReport::default();
+    let stopping = || stop.is_some_and(|s| *s.borrow());
+    loop {
+        let claimed = blocking(pool, move |conn| outbox::claim_due(conn, now, SEND_BATCH)).await?;
+        if claimed.is_empty() {
+            return Ok(report);
+        }
+        let mut held = claimed.into_iter();
+        for message in held.by_ref() {
+            if message.kind != OutboxKind::Email {
+                // Webhooks have their own sender (a later issue): not ours to touch.
+                let id = message.id;
+                blocking(pool, move |conn| outbox::release(conn, id, now)).await?;
+                continue;
+            }
+            let mail = OutgoingMail {
+                id: message.id,
+                to: &message.recipient,
+                subject: &message.subject,
+                body: &message.body,
+            };
+            let outcome = mailer.send(&mail).await;
+            let id = message.id;
+            match outcome {
+                Ok(()) => {
+                    blocking(pool, move |conn| outbox::mark_sent(conn, id, now)).await?;
+                    report.sent += 1;
+                    if let Some(s) = stats {
+                        s.sent.fetch_add(1, Ordering::Relaxed);
+                    }
+                }
+                Err(error) => {
+                    let (failure, kind) = match &error {
+                        SendError::Transient(_) => (Failure::Transient, "transient"),
+                        SendError::Permanent(_) => (Failure::Permanent, "permanent"),
+                        SendError::Invalid(_) => (Failure::Invalid, "invalid"),
+                    };
+                    // The reply may quote the address: the row keeps it for the admin,
+                    // the log names only the row.
+                    tracing::warn!(outbox_id = %id, kind, "mail not sent");
+                    let text = error.to_string();
+                    let max = settings.max_rejections;
+                    let status = blocking(pool, move |conn| {
+                        outbox::mark_failed(conn, id, now, &text, failure, max)
+                    })
+                    .await?;
+                    if status == OutboxStatus::Dead {
+                        report.dead += 1;
+                    } else {
+                        report.failed += 1;
+                    }
+                    if let Some(s) = stats {
+                        s.failure(kind);
+                    }
+                }
+            }
+            if stopping() {
+                break;
+            }
+        }
+        let rest: Vec<uuid::Uuid> = held.map(|m| m.id).collect();
+        if !rest.is_empty() {
+            blocking(pool, move |conn| {
+                rest.iter()
+                    .try_for_each(|id| outbox::release(conn, *id, now))
+            })
+            .await?;
+        }
+        if stopping() {
+            return Ok(report);
+        }
+    }
+}
+
+/// The workers' counters and state, for `/metrics` and `/readyz`.
+#[derive(Default)]
+pub struct Stats {
+    pub scanner_passes: AtomicU64,
+    pub alerts: AtomicU64,
+    pub escalated: AtomicU64,
+    pub closed: AtomicU64,
+    pub sent: AtomicU64,
+    failures: Mutex<[u64; 3]>,
+    state: Mutex<State>,
+}
+
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct State {
+    /// `on`, `off` (`JIBAN_ALERTS=off`) or `no_smtp` (scanner on, mail kept queued).
+    pub mode: &'static str,
+    pub scanner_last_pass_at: Option<DateTime<Utc>>,
+    /// How late the earliest due alert was when the last pass began, in seconds.
+    pub scanner_lag_seconds: f64,
+    pub scanner_last_error: Option<String>,
+    pub sender_last_error: Option<String>,
+    #[serde(skip)]
+    pub queue: QueueStats,
+    #[serde(skip)]
+    pub queue_read_at: Option<DateTime<Utc>>,
+}
+
+impl Stats {
+    fn failure(&self, kind: &str) {
+        let i = match kind {
+            "transient" => 0,
+            "permanent" => 1,
+            _ => 2,
+        };
+        self.failures.lock().unwrap_or_else(|p| p.into_inner())[i] += 1;
+    }
+
+    fn update(&self, f: impl FnOnce(&mut State)) {
+        f(&mut self.state.lock().unwrap_or_else(|p| p.into_inner()));
+    }
+
+    /// Records that the workers do not run on this node (`JIBAN_ALERTS=off`).
+    pub fn set_mode(&self, mode: &'static str) {
+        self.update(|s| s.mode = mode);
+    }
+
+    pub fn state(&self) -> State {
+        self.state.lock().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+
+    /// The Prometheus lines of the workers.
+    pub fn render(&self, now: DateTime<Utc>, out: &mut String) {
+        use std::fmt::Write as _;
+        let state = self.state();
+        let counter = |out: &mut String, name: &str, help: &str, v: u64| {
+            let _ = writeln!(
+                out,
+                "# HELP {name} {help}\n# TYPE {name} counter\n{name} {v}"
+            );
+        };
+        counter(
+            out,
+            "jiban_scanner_passes_total",
+            "Deadline scanner passes completed.",
+            self.scanner_passes.load(Ordering::Relaxed),
+        );
+        counter(
+            out,
+            "jiban_alerts_total",
+            "Alerts recorded by this node's scanner.",
+            self.alerts.load(Ordering::Relaxed),
+        );
+        counter(
+            out,
+            "jiban_escalations_total",
+            "Tickets this node's scanner escalated (supervised).",
+            self.escalated.load(Ordering::Relaxed),
+        );
+        counter(
+            out,
+            "jiban_unrated_closes_total",
+            "Tickets closed at the end of their rating window.",
+            self.closed.load(Ordering::Relaxed),
+        );
+        counter(
+            out,
+            "jiban_mail_sent_total",
+            "Mails this node sent.",
+            self.sent.load(Ordering::Relaxed),
+        );
+        let failures = *self.failures.lock().unwrap_or_else(|p| p.into_inner());
+        out.push_str("# HELP jiban_mail_failures_total Mails not sent, by class: transient (retried), permanent (5xx), invalid.\n# TYPE jiban_mail_failures_total counter\n");
+        for (kind, n) in ["transient", "permanent", "invalid"].iter().zip(failures) {
+            let _ = writeln!(out, "jiban_mail_failures_total{{kind=\"{kind}\"}} {n}");
+        }
+        out.push_str("# HELP jiban_scanner_lag_seconds How late the earliest due alert was when the last scanner pass began.\n# TYPE jiban_scanner_lag_seconds gauge\n");
+        let _ = writeln!(
+            out,
+            "jiban_scanner_lag_seconds {}",
+            state.scanner_lag_seconds
+        );
+        if let Some(at) = state.scanner_last_pass_at {
+            out.push_str("# HELP jiban_scanner_last_pass_timestamp_seconds When the last scanner pass ended.\n# TYPE jiban_scanner_last_pass_timestamp_seconds gauge\n");
+            let _ = writeln!(
+                out,
+                "jiban_scanner_last_pass_timestamp_seconds {}",
+                at.timestamp()
+            );
+        }
+        if state.queue_read_at.is_some() {
+            out.push_str("# HELP jiban_outbox_rows Notification outbox rows by status (read at the last scanner pass).\n# TYPE jiban_outbox_rows gauge\n");
+            for (status, n) in &state.queue.by_status {
+                let _ = writeln!(out, "jiban_outbox_rows{{status=\"{status}\"}} {n}");
+            }
+            let age = state.queue.oldest_waiting.map_or(0.0, |at| {
+                (now - at).num_milliseconds().max(0) as f64 / 1000.0
+            });
+            out.push_str("# HELP jiban_outbox_oldest_pending_age_seconds Age of the oldest row still waiting to be sent.\n# TYPE jiban_outbox_oldest_pending_age_seconds gauge\n");
+            let _ = writeln!(out, "jiban_outbox_oldest_pending_age_seconds {age}");
+        }
+    }
+}
+
+/// Starts the workers on the current actix system. `mailer` is `None` without
+/// `JIBAN_SMTP_URL`: the scanner still records alerts and queues their mail, which waits.
+/// Returns their handles; raise `stop` and await them to shut down.
+pub fn spawn(
+    pool: Pool,
+    rules: Arc<RulesCache>,
+    settings: Settings,
+    mailer: Option<Mailer>,
+    stats: Arc<Stats>,
+    stop: watch::Receiver<bool>,
+) -> Vec<actix_web::rt::task::JoinHandle<()>> {
+    stats.update(|s| s.mode = if mailer.is_some() { "on" } else { "no_smtp" });
+    let mut handles = Vec::new();
+    {
+        let (pool, settings, stats, mut stop) =
+            (pool.clone(), settings.clone(), stats.clone(), stop.clone());
+        handles.push(actix_web::rt::spawn(async move {
+            loop {
+                let now = crate::now();
+                let lag = blocking(&pool, move |conn| tickets::oldest_due(conn, now)).await;
+                match scan_pass(&pool, rules.clone(), &settings, now).await {
+                    Ok(report) => {
+                        stats.scanner_passes.fetch_add(1, Ordering::Relaxed);
+                        stats
+                            .alerts
+                            .fetch_add(report.alerts as u64, Ordering::Relaxed);
+                        stats
+                            .escalated
+                            .fetch_add(report.escalated as u64, Ordering::Relaxed);
+                        stats
+                            .closed
+                            .fetch_add(report.closed as u64, Ordering::Relaxed);
+                        if report.alerts + report.closed > 0 {
+                            tracing::info!(
+                                scanned = report.scanned,
+                                alerts = report.alerts,
+                                queued = report.queued,
+                                escalated = report.escalated,
+                                closed = report.closed,
+                                "deadline scan"
+                            );
+                        }
+                        let queue = blocking(&pool, outbox::stats).await;
+                        stats.update(|s| {
+                            s.scanner_last_pass_at = Some(crate::now());
+                            s.scanner_last_error = None;
+                            s.scanner_lag_seconds = match lag {
+                                Ok(Some(oldest)) => {
+                                    (now - oldest).num_milliseconds().max(0) as f64 / 1000.0
+                                }
+                                _ => 0.0,
+                            };
+                            if let Ok(queue) = queue {
+                                s.queue = queue;
+                                s.queue_read_at = Some(now);
+                            }
+                        });
+                    }
+                    Err(e) => {
+                        tracing::warn!(error = %e, "deadline scan failed; retrying next interval");
+                        stats.update(|s| s.scanner_last_error = Some(e.to_string()));
+                    }
+                }
+                if wait(&mut stop, settings.scan_interval).await {
+                    break;
+                }
+            }
+            tracing::info!("deadline scanner stopped");
+        }));
+    }
+    if let Some(mailer) = mailer {
+        let mut stop_wait = stop.clone();
+        handles.push(actix_web::rt::spawn(async move {
+            loop {
+                let now = crate::now();
+                match send_pass(&pool, &mailer, &settings, now, Some(&stop), Some(&stats)).await {
+                    Ok(report) => {
+                        if report.sent + report.failed + report.dead > 0 {
+                            tracing::info!(
+                                sent = report.sent,
+                                failed = report.failed,
+                                dead = report.dead,
+                                "mail sent"
+                            );
+                        }
+                        stats.update(|s| s.sender_last_error = None);
+                    }
+                    Err(e) => {
+                        tracing::warn!(error = %e, "mail pass failed; retrying next interval");
+                        stats.update(|s| s.sender_last_error = Some(e.to_string()));
+                    }
+                }
+                if wait(&mut stop_wait, settings.send_interval).await {
+                    break;
+                }
+            }
+            tracing::info!("mail sender stopped");
+        }));
+    }
+    handles
+}
+
+/// Sleeps for `interval`; `true` when asked to stop (now or during the sleep).
+async fn wait(stop: &mut watch::Receiver<bool>, interval: Duration) -> bool {
+    if *stop.borrow() {
+        return true;
+    }
+    tokio::select! {
+        _ = tokio::time::sleep(interval) => *stop.borrow(),
+        changed = stop.changed() => changed.is_err() || *stop.borrow(),
+    }
+}

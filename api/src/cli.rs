@@ -1,4 +1,4 @@
-//! The `jiban` command line (DESIGN.md section 8). Each subcommand is a module with its
+//! The `jiban` command line (DESIGN.md section 8): serve, migrate, deadline, user add. Each subcommand is a module with its
 //! arguments and a `run` that returns the process's exit status.
 //!
 //! Bad arguments are clap errors (a message on stderr, exit status 2): the value parsers
@@ -6,6 +6,7 @@
 //! (`JIBAN_*` variables, `JIBAN_CONFIG` file) exits with status 2 too.
 
 mod deadline;
+mod user;
 
 use std::process::ExitCode;
 
@@ -14,6 +15,7 @@ use clap::{Parser, Subcommand};
 use crate::config::Config;
 
 pub use deadline::{DeadlineArgs, DeadlineReport, compute_deadlines};
+pub use user::{AddArgs, UserArgs, UserCommand};
 
 /// Jiban (即办): enterprise complaints and service requests under statutory deadlines.
 #[derive(Debug, Parser)]
@@ -34,6 +36,9 @@ pub enum Command {
     /// Print the accept, contact and resolve deadlines of a ticket received at an instant,
     /// as one JSON object.
     Deadline(DeadlineArgs),
+    /// Manage users from the server's shell: `jiban user add` creates one (e.g. an admin
+    /// to replace a lost one).
+    User(UserArgs),
 }
 
 /// Parses the process's arguments and runs the subcommand. On bad arguments clap prints
@@ -48,6 +53,13 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Serve => with_config(crate::server::serve),
         Command::Migrate => with_config(crate::server::migrate_only),
         Command::Deadline(args) => deadline::run(&args),
+        Command::User(args) => match Config::from_env() {
+            Ok(config) => user::run(&args, config),
+            Err(e) => {
+                eprintln!("jiban: configuration: {e}");
+                ExitCode::from(2)
+            }
+        },
     }
 }
 

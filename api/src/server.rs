@@ -78,7 +78,7 @@ pub fn migrate_only(config: Config) -> ExitCode {
     }
 }
 
-fn open_pool(config: &Config, size: u32) -> Result<Pool, StartError> {
+pub(crate) fn open_pool(config: &Config, size: u32) -> Result<Pool, StartError> {
     let url: DbUrl = config.database_url.expose().parse().map_err(
         |e: jiban_persistence::conn::UnsupportedUrl| {
             StartError::Config(format!("JIBAN_DATABASE_URL: {e}"))
@@ -95,7 +95,7 @@ fn open_pool(config: &Config, size: u32) -> Result<Pool, StartError> {
     .map_err(|e| StartError::Database(e.to_string()))
 }
 
-fn run_migrations(pool: &Pool) -> Result<usize, StartError> {
+pub(crate) fn run_migrations(pool: &Pool) -> Result<usize, StartError> {
     let mut conn = pool
         .get()
         .map_err(|e| StartError::Database(e.to_string()))?;

@@ -1,5 +1,5 @@
-//! The `jiban` command line (DESIGN.md section 8). Each subcommand is a module with its
-//! arguments and a `run` that returns the process's exit status.
+//! The `jiban` command line (DESIGN.md section 8): serve, migrate, deadline, alerts
+//! run-once, user add. Each subcommand is a module with its arguments and a `run` that returns the process's exit status.
 //!
 //! Bad arguments are clap errors (a message on stderr, exit status 2): the value parsers
 //! of each subcommand say what is wrong and which form is accepted. A bad configuration
@@ -7,6 +7,7 @@
 
 mod alerts;
 mod deadline;
+mod user;
 
 use std::process::ExitCode;
 
@@ -15,6 +16,7 @@ use clap::{Parser, Subcommand};
 use crate::config::Config;
 
 pub use deadline::{DeadlineArgs, DeadlineReport, compute_deadlines};
+pub use user::{AddArgs, UserArgs, UserCommand};
 
 /// Jiban (即办): enterprise complaints and service requests under statutory deadlines.
 #[derive(Debug, Parser)]
@@ -37,6 +39,9 @@ pub enum Command {
     Deadline(DeadlineArgs),
     /// Deadline alerts: `jiban alerts run-once [--at <instant>] [--dry-run]`.
     Alerts(alerts::AlertsArgs),
+    /// Manage users from the server's shell: `jiban user add` creates one (e.g. an admin
+    /// to replace a lost one).
+    User(UserArgs),
 }
 
 /// Parses the process's arguments and runs the subcommand. On bad arguments clap prints
@@ -53,6 +58,13 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Deadline(args) => deadline::run(&args),
         Command::Alerts(args) => match Config::from_env() {
             Ok(config) => alerts::run(&args, config),
+            Err(e) => {
+                eprintln!("jiban: configuration: {e}");
+                ExitCode::from(2)
+            }
+        },
+        Command::User(args) => match Config::from_env() {
+            Ok(config) => user::run(&args, config),
             Err(e) => {
                 eprintln!("jiban: configuration: {e}");
                 ExitCode::from(2)

@@ -6,10 +6,13 @@
 //! use case (404/409/422). The body is read by [`crate::extract::JsonBody`], whose error
 //! waits until the role is checked.
 
+pub mod alerts;
 pub mod auth;
 pub mod departments;
 pub mod enterprises;
 pub mod health;
+pub mod notifications;
+pub mod paging;
 pub mod reference;
 pub mod tickets;
 pub mod users;
@@ -25,4 +28,6 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     enterprises::configure(cfg);
     reference::configure(cfg);
     tickets::configure(cfg);
+    alerts::configure(cfg);
+    notifications::configure(cfg);
 }

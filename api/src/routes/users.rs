@@ -120,9 +120,31 @@ fn check_password(fields: &mut Fields, password: &str) {
 }
 
 impl CreateUserRequest {
+    /// The same request from elsewhere than HTTP (`jiban user add`), checked by the same
+    /// [`parse`](Self::parse).
+    pub(crate) fn new(
+        username: String,
+        password: String,
+        role: String,
+        display_name: String,
+        email: String,
+        department_id: Option<Uuid>,
+        enterprise_id: Option<Uuid>,
+    ) -> Self {
+        CreateUserRequest {
+            username,
+            password,
+            role,
+            display_name,
+            email,
+            department_id,
+            enterprise_id,
+        }
+    }
+
     /// Every field's rules and the role's attachments: an officer has a department, an
     /// enterprise user an enterprise, nobody else either (DESIGN.md section 1).
-    fn parse(self) -> Result<NewUser, ApiError> {
+    pub(crate) fn parse(self) -> Result<NewUser, ApiError> {
         let mut fields = Fields::validate(&self);
         let username = fields.parse("/username", limits::username(&self.username));
         check_password(&mut fields, &self.password);

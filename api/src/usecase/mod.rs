@@ -7,10 +7,12 @@
 //! write. CPU-heavy work (argon2) is done before the transaction opens, because on SQLite
 //! an open write transaction holds the database's one write lock.
 
+pub mod alerts;
 pub mod auth;
 pub mod bootstrap;
 pub mod departments;
 pub mod enterprises;
+pub mod notifications;
 pub mod reference;
 pub mod tickets;
 pub mod users;

@@ -44,7 +44,7 @@ pub struct Env<'a> {
 }
 
 impl Env<'_> {
-    fn context<'r>(&'r self, rules: &'r jiban_domain::ticket::Rules) -> Context<'r> {
+    pub(crate) fn context<'r>(&'r self, rules: &'r jiban_domain::ticket::Rules) -> Context<'r> {
         Context {
             rules,
             public_url: self.public_url,

@@ -1,0 +1,175 @@
+//! `GET /v1/alerts` and `POST /v1/alerts/{id}/ack` (DESIGN.md section 5): the alert ledger,
+//! scoped like tickets, and the acknowledgement of an escalation. Alerts are internal:
+//! enterprises get 403.
+
+use actix_web::{HttpResponse, web};
+use chrono::{DateTime, Utc};
+use jiban_domain::values::Role;
+use jiban_persistence::alerts::{AlertFilter, AlertView, Cursor};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use crate::auth::Authenticated;
+use crate::extract::parse_json;
+use crate::problem::ApiError;
+use crate::routes::paging::{Params, encode_cursor};
+use crate::state::AppState;
+use crate::usecase::alerts as usecase;
+use crate::usecase::tickets::Env;
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(web::resource("/v1/alerts").route(web::get().to(list)))
+        .service(web::resource("/v1/alerts/{id}/ack").route(web::post().to(acknowledge)));
+}
+
+/// Who reads the ledger: every official; enterprises do not (alerts are internal).
+const READERS: &[Role] = &[Role::Officer, Role::Liaison, Role::Supervisor, Role::Admin];
+/// Who acknowledges: officials who act on tickets (admins act on none).
+const ACKNOWLEDGERS: &[Role] = &[Role::Officer, Role::Liaison, Role::Supervisor];
+
+/// An alert as clients read it.
+#[derive(Serialize)]
+pub struct AlertResponse {
+    id: Uuid,
+    ticket_id: Uuid,
+    ticket_number: String,
+    /// `accept`, `contact` or `resolve`.
+    deadline: &'static str,
+    /// Whom the deadline binds: `handler`.
+    party: String,
+    /// `warning` (预警), `overdue` (超期) or `escalation` (督办).
+    level: &'static str,
+    /// The deadline's instant the alert is about.
+    due_at: DateTime<Utc>,
+    created_at: DateTime<Utc>,
+    /// Only an escalation needs acknowledging.
+    needs_ack: bool,
+    acknowledged_at: Option<DateTime<Utc>>,
+    acknowledged_by: Option<Uuid>,
+    recipients: Vec<Uuid>,
+}
+
+impl From<AlertView> for AlertResponse {
+    fn from(v: AlertView) -> Self {
+        let a = v.alert;
+        AlertResponse {
+            id: a.id,
+            ticket_id: a.ticket_id,
+            ticket_number: v.ticket_number,
+            deadline: a.deadline.as_str(),
+            party: a.party,
+            level: a.level.as_str(),
+            due_at: a.due_at,
+            created_at: a.created_at,
+            needs_ack: a.level.needs_acknowledging(),
+            acknowledged_at: a.acknowledged_at,
+            acknowledged_by: a.acknowledged_by,
+            recipients: v.recipients,
+        }
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ListQuery {
+    ticket_id: Option<String>,
+    mine: Option<String>,
+    unacknowledged: Option<String>,
+    limit: Option<String>,
+    cursor: Option<String>,
+}
+
+/// The default page size.
+const DEFAULT_LIMIT: i64 = 50;
+
+impl ListQuery {
+    fn parse(&self, caller: Uuid) -> Result<(AlertFilter, i64, Option<Cursor>), ApiError> {
+        let mut p = Params::default();
+        let ticket_id = p.id("ticket_id", self.ticket_id.as_deref());
+        let mine = p.flag("mine", self.mine.as_deref());
+        let unacknowledged = p.flag("unacknowledged", self.unacknowledged.as_deref());
+        let limit = p.limit(self.limit.as_deref(), DEFAULT_LIMIT);
+        let cursor = p
+            .cursor(self.cursor.as_deref())
+            .map(|(created_at, id)| Cursor { created_at, id });
+        let filter = AlertFilter {
+            ticket_id,
+            recipient: mine.then_some(caller),
+            unacknowledged,
+        };
+        p.finish((filter, limit, cursor))
+    }
+}
+
+#[derive(Serialize)]
+struct AlertList {
+    items: Vec<AlertResponse>,
+    next_cursor: Option<String>,
+}
+
+async fn list(
+    state: web::Data<AppState>,
+    auth: Authenticated,
+    query: web::Query<ListQuery>,
+) -> Result<HttpResponse, ApiError> {
+    auth.require(READERS)?;
+    let (filter, limit, cursor) = query.parse(auth.id().as_uuid())?;
+    let actor = auth.into_actor();
+    let (items, next) = state
+        .db
+        .run(move |conn| usecase::list(conn, &actor, &filter, limit, cursor))
+        .await?;
+    Ok(HttpResponse::Ok().json(AlertList {
+        items: items.into_iter().map(AlertResponse::from).collect(),
+        next_cursor: next.map(|c| encode_cursor(c.created_at, c.id)),
+    }))
+}
+
+/// The acknowledgement takes no fields: the body may be empty or `{}`.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AckRequest {}
+
+async fn acknowledge(
+    state: web::Data<AppState>,
+    auth: Authenticated,
+    id: web::Path<String>,
+    body: web::Bytes,
+) -> Result<HttpResponse, ApiError> {
+    auth.require(ACKNOWLEDGERS)?;
+    if !body.iter().all(u8::is_ascii_whitespace) {
+        parse_json::<AckRequest>(&body)?;
+    }
+    // Anything that is not a UUID names no alert.
+    let id: Uuid = id.parse().map_err(|_| ApiError::not_found())?;
+    let now = crate::now();
+    let actor = auth.into_actor();
+    let state2 = state.clone();
+    let view = state
+        .db
+        .run(move |conn| {
+            let env = Env {
+                rules: &state2.rules,
+                public_url: &state2.public_url,
+                enterprise_ticket_url: state2.enterprise_ticket_url.as_deref(),
+            };
+            usecase::acknowledge(conn, &env, id, &actor, now)
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(AlertResponse::from(view)))
+}
+
+#[cfg(test)]
+mod tests {
+    /// openapi.yaml is the contract: both alert routes are in it.
+    #[test]
+    fn the_alert_routes_are_documented() {
+        let spec = crate::routes::health::OPENAPI;
+        for path in ["/v1/alerts", "/v1/alerts/{id}/ack"] {
+            assert!(
+                spec.contains(&format!("\n  {path}:\n")),
+                "{path} is not in openapi.yaml"
+            );
+        }
+    }
+}

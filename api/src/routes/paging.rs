@@ -1,0 +1,118 @@
+//! What the paged lists outside tickets share: strict query parameters, each invalid one
+//! named in one 422, and opaque keyset cursors over `(created_at, id)`.
+
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use chrono::{DateTime, Utc};
+use uuid::Uuid;
+
+use crate::problem::{ApiError, FieldError};
+
+/// `limit` is 1 to this on every list (DESIGN.md section 7).
+pub const MAX_LIMIT: i64 = 100;
+
+/// A page's position: after the row with this `(created_at, id)`, newest first.
+pub fn encode_cursor(created_at: DateTime<Utc>, id: Uuid) -> String {
+    URL_SAFE_NO_PAD.encode(format!("{}.{id}", created_at.timestamp_micros()))
+}
+
+pub fn decode_cursor(raw: &str) -> Option<(DateTime<Utc>, Uuid)> {
+    let text = String::from_utf8(URL_SAFE_NO_PAD.decode(raw).ok()?).ok()?;
+    let (micros, id) = text.split_once('.')?;
+    Some((
+        DateTime::from_timestamp_micros(micros.parse().ok()?)?,
+        id.parse().ok()?,
+    ))
+}
+
+/// A query's invalid parameters, all reported at once.
+#[derive(Default)]
+pub struct Params {
+    errors: Vec<FieldError>,
+}
+
+impl Params {
+    pub fn bad(&mut self, name: &str, code: &'static str, detail: impl Into<String>) {
+        self.errors.push(FieldError::parameter(name, code, detail));
+    }
+
+    pub fn id(&mut self, name: &str, raw: Option<&str>) -> Option<Uuid> {
+        let parsed = raw?.parse().ok();
+        if parsed.is_none() {
+            self.bad(name, "invalid", "must be a UUID");
+        }
+        parsed
+    }
+
+    /// Strictly `true` or `false`; absent is `false`.
+    pub fn flag(&mut self, name: &str, raw: Option<&str>) -> bool {
+        match raw {
+            None | Some("false") => false,
+            Some("true") => true,
+            Some(_) => {
+                self.bad(name, "invalid", "must be true or false");
+                false
+            }
+        }
+    }
+
+    /// 1 to [`MAX_LIMIT`], `default` when absent.
+    pub fn limit(&mut self, raw: Option<&str>, default: i64) -> i64 {
+        match raw.map(str::parse::<i64>) {
+            None => default,
+            Some(Ok(n)) if (1..=MAX_LIMIT).contains(&n) => n,
+            Some(_) => {
+                self.bad(
+                    "limit",
+                    "out_of_range",
+                    format!("must be a number from 1 to {MAX_LIMIT}"),
+                );
+                default
+            }
+        }
+    }
+
+    pub fn cursor(&mut self, raw: Option<&str>) -> Option<(DateTime<Utc>, Uuid)> {
+        let c = decode_cursor(raw?);
+        if c.is_none() {
+            self.bad("cursor", "invalid", "is not a cursor this API gave out");
+        }
+        c
+    }
+
+    /// The parsed values, or the 422 naming every invalid parameter.
+    pub fn finish<T>(self, parsed: T) -> Result<T, ApiError> {
+        if self.errors.is_empty() {
+            Ok(parsed)
+        } else {
+            Err(ApiError::invalid(self.errors))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cursors_round_trip_and_refuse_garbage() {
+        let at = DateTime::from_timestamp_micros(1_790_000_000_123_456).unwrap();
+        let id = Uuid::now_v7();
+        assert_eq!(decode_cursor(&encode_cursor(at, id)), Some((at, id)));
+        assert_eq!(decode_cursor("not-a-cursor"), None);
+        assert_eq!(decode_cursor(""), None);
+    }
+
+    #[test]
+    fn flags_and_limits_are_strict() {
+        let mut p = Params::default();
+        assert!(p.flag("mine", Some("true")));
+        assert!(!p.flag("mine", None));
+        assert!(!p.flag("mine", Some("1")));
+        assert_eq!(p.limit(Some("100"), 50), 100);
+        assert_eq!(p.limit(None, 50), 50);
+        p.limit(Some("0"), 50);
+        p.limit(Some("101"), 50);
+        assert_eq!(p.errors.len(), 3);
+    }
+}

@@ -244,7 +244,8 @@ both_backends!(
         let Some(smtp) = TestSmtp::from_env() else {
             return;
         };
-        let server = TestServer::start(db, quiet());
+        let app = "https://qiye.example.com/tickets/{number}";
+        let server = TestServer::start(db, quiet().set("JIBAN_ENTERPRISE_TICKET_URL", app));
         let c = AlertCounty::new(&server);
         // Utilities class: clock limits (accept 30 min, contact 2 h, resolve 24 h).
         let t = c.file(&server, "utilities", json!({"urgency": "utilities"}));
@@ -347,6 +348,19 @@ both_backends!(
                 .iter()
                 .any(|s| s.starts_with('【') && (s.starts_with(WARNING) || s.starts_with(OVERDUE)))
         );
+        // Its mail links its own app's page, never the officials' dashboard.
+        let number = t["number"].as_str().unwrap();
+        let accepted = smtp
+            .messages_to(&c.enterprise_email)
+            .into_iter()
+            .find(|m| m.subject.as_deref().is_some_and(|s| s.contains("已受理")))
+            .unwrap();
+        let text = accepted.text.unwrap();
+        assert!(
+            text.contains(&format!("https://qiye.example.com/tickets/{number}")),
+            "{text}"
+        );
+        assert!(!text.contains("/dashboard/"), "{text}");
         let closing = smtp
             .messages_to(&c.enterprise_email)
             .into_iter()
@@ -633,3 +647,57 @@ fn a_node_killed_mid_send_loses_nothing() {
         "{duplicates} duplicates, more than one claim in flight"
     );
 }
+
+// Issue 7, point 2: `--dry-run` lists what would fire, and writes and sends nothing; a
+// bad `--at` exits 2 with a message.
+both_backends!(
+    a_dry_run_lists_and_writes_nothing,
+    database | db | {
+        let Some(smtp) = TestSmtp::from_env() else {
+            return;
+        };
+        let server = TestServer::start(db, quiet());
+        let c = AlertCounty::new(&server);
+        let t = c.file(&server, "utilities", json!({}));
+        let due = instant(&t["accept_due_at"]);
+        let out = jiban_tests::alerts::run_once_command(db, due, Some(&smtp.smtp_url()), &[])
+            .arg("--dry-run")
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let listed: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        let alerts = listed["alerts"].as_array().unwrap();
+        assert_eq!(alerts.len(), 4, "{listed}");
+        assert!(alerts.iter().all(|a| a["ticket_number"] == t["number"]));
+        let levels: BTreeSet<_> = alerts
+            .iter()
+            .map(|a| a["level"].as_str().unwrap())
+            .collect();
+        assert_eq!(levels, BTreeSet::from(["overdue", "warning"]));
+        let recipients = alerts[0]["recipients"].as_array().unwrap();
+        assert!(
+            recipients.iter().any(|r| r == c.officer.email.as_str()),
+            "{recipients:?}"
+        );
+        assert!(
+            tagged(&smtp, &c.officer.email, WARNING).is_empty(),
+            "nothing sent"
+        );
+        let summary = run_once(db, due, Some(&smtp));
+        assert_eq!(
+            summary["alerts"], 4,
+            "nothing was recorded by the dry run: {summary}"
+        );
+
+        let out = std::process::Command::new(jiban_tests::binary())
+            .args(["alerts", "run-once", "--at", "tomorrow"])
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(2));
+        assert!(String::from_utf8_lossy(&out.stderr).contains("RFC 3339"));
+    }
+);

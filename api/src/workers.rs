@@ -16,16 +16,18 @@
 //! Message-ID. On SIGTERM both finish what they hold (the scanner its batch, the sender
 //! the message in flight) and give back the rest.
 
+use std::collections::VecDeque;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use jiban_persistence::outbox::{self, Failure, OutboxKind, OutboxStatus, QueueStats};
+use jiban_persistence::outbox::{self, Failure, Message, OutboxKind, OutboxStatus, QueueStats};
 use jiban_persistence::tickets::{self, Context, ScanReport};
 use jiban_persistence::{Pool, StoreError};
 use serde::Serialize;
 use tokio::sync::watch;
+use tokio::task::JoinSet;
 
 use crate::mail::{Mailer, OutgoingMail, SendError};
 use crate::rules::RulesCache;
@@ -36,6 +38,9 @@ pub const SCAN_BATCH: i64 = 100;
 const SCAN_MAX_BATCHES: usize = 1000;
 /// Outbox rows per claim. A node killed mid-send resends at most these (same Message-ID).
 pub const SEND_BATCH: i64 = 20;
+/// Messages on the wire at once per node, each on its own pooled SMTP connection
+/// (`mail::SMTP_POOL_SIZE`).
+pub const SEND_CONCURRENCY: usize = crate::mail::SMTP_POOL_SIZE as usize;
 
 /// What the passes need besides the database.
 #[derive(Clone, Debug)]
@@ -95,7 +100,8 @@ pub async fn scan_pass(
 }
 
 /// One sender pass as of `now`: claims and sends due rows until none is left (or `stop`
-/// is raised, when the rows still held are given back unsent).
+/// is raised, when the rows still held are given back unsent). Up to [`SEND_CONCURRENCY`]
+/// messages are on the wire at once: an SMTP exchange is mostly waiting for the server.
 pub async fn send_pass(
     pool: &Pool,
     mailer: &Mailer,
@@ -111,60 +117,38 @@ pub async fn send_pass(
         if claimed.is_empty() {
             return Ok(report);
         }
-        let mut held = claimed.into_iter();
-        for message in held.by_ref() {
-            if message.kind != OutboxKind::Email {
-                // Webhooks have their own sender (a later issue): not ours to touch.
-                let id = message.id;
-                blocking(pool, move |conn| outbox::release(conn, id, now)).await?;
-                continue;
-            }
-            let mail = OutgoingMail {
-                id: message.id,
-                to: &message.recipient,
-                subject: &message.subject,
-                body: &message.body,
-            };
-            let outcome = mailer.send(&mail).await;
-            let id = message.id;
-            match outcome {
-                Ok(()) => {
-                    blocking(pool, move |conn| outbox::mark_sent(conn, id, now)).await?;
-                    report.sent += 1;
-                    if let Some(s) = stats {
-                        s.sent.fetch_add(1, Ordering::Relaxed);
-                    }
+        let mut held: VecDeque<Message> = claimed.into();
+        let mut flying = JoinSet::new();
+        loop {
+            while flying.len() < SEND_CONCURRENCY && !stopping() {
+                let Some(message) = held.pop_front() else {
+                    break;
+                };
+                if message.kind != OutboxKind::Email {
+                    // Webhooks have their own sender (a later issue): not ours to touch.
+                    let id = message.id;
+                    blocking(pool, move |conn| outbox::release(conn, id, now)).await?;
+                    continue;
                 }
-                Err(error) => {
-                    let (failure, kind) = match &error {
-                        SendError::Transient(_) => (Failure::Transient, "transient"),
-                        SendError::Permanent(_) => (Failure::Permanent, "permanent"),
-                        SendError::Invalid(_) => (Failure::Invalid, "invalid"),
+                let mailer = mailer.clone();
+                flying.spawn(async move {
+                    let mail = OutgoingMail {
+                        id: message.id,
+                        to: &message.recipient,
+                        subject: &message.subject,
+                        body: &message.body,
                     };
-                    // The reply may quote the address: the row keeps it for the admin,
-                    // the log names only the row.
-                    tracing::warn!(outbox_id = %id, kind, "mail not sent");
-                    let text = error.to_string();
-                    let max = settings.max_rejections;
-                    let status = blocking(pool, move |conn| {
-                        outbox::mark_failed(conn, id, now, &text, failure, max)
-                    })
-                    .await?;
-                    if status == OutboxStatus::Dead {
-                        report.dead += 1;
-                    } else {
-                        report.failed += 1;
-                    }
-                    if let Some(s) = stats {
-                        s.failure(kind);
-                    }
-                }
+                    (message.id, mailer.send(&mail).await)
+                });
             }
-            if stopping() {
+            let Some(done) = flying.join_next().await else {
                 break;
-            }
+            };
+            let (id, outcome) =
+                done.map_err(|e| StoreError::Other(format!("a send task failed: {e}")))?;
+            record(pool, settings, now, id, outcome, &mut report, stats).await?;
         }
-        let rest: Vec<uuid::Uuid> = held.map(|m| m.id).collect();
+        let rest: Vec<uuid::Uuid> = held.into_iter().map(|m| m.id).collect();
         if !rest.is_empty() {
             blocking(pool, move |conn| {
                 rest.iter()
@@ -176,6 +160,52 @@ pub async fn send_pass(
             return Ok(report);
         }
     }
+}
+
+/// Marks one row as its send turned out.
+async fn record(
+    pool: &Pool,
+    settings: &Settings,
+    now: DateTime<Utc>,
+    id: uuid::Uuid,
+    outcome: Result<(), SendError>,
+    report: &mut SendReport,
+    stats: Option<&Stats>,
+) -> Result<(), StoreError> {
+    match outcome {
+        Ok(()) => {
+            blocking(pool, move |conn| outbox::mark_sent(conn, id, now)).await?;
+            report.sent += 1;
+            if let Some(s) = stats {
+                s.sent.fetch_add(1, Ordering::Relaxed);
+            }
+        }
+        Err(error) => {
+            let (failure, kind) = match &error {
+                SendError::Transient(_) => (Failure::Transient, "transient"),
+                SendError::Permanent(_) => (Failure::Permanent, "permanent"),
+                SendError::Invalid(_) => (Failure::Invalid, "invalid"),
+            };
+            // The reply may quote the address: the row keeps it for the admin, the log
+            // names only the row.
+            tracing::warn!(outbox_id = %id, kind, "mail not sent");
+            let text = error.to_string();
+            let max = settings.max_rejections;
+            let status = blocking(pool, move |conn| {
+                outbox::mark_failed(conn, id, now, &text, failure, max)
+            })
+            .await?;
+            if status == OutboxStatus::Dead {
+                report.dead += 1;
+            } else {
+                report.failed += 1;
+            }
+            if let Some(s) = stats {
+                s.failure(kind);
+            }
+        }
+    }
+    Ok(())
 }
 
 /// The workers' counters and state, for `/metrics` and `/readyz`.

@@ -23,3 +23,9 @@ CREATE INDEX alerts_unacknowledged_idx ON alerts (created_at, id)
 -- Permanent rejections (SMTP 5xx) so far: JIBAN_MAIL_MAX_ATTEMPTS of them make a row
 -- dead. Transient failures (no connection, 4xx) never do, however long an outage lasts.
 ALTER TABLE outbox ADD COLUMN rejections integer NOT NULL DEFAULT 0 CHECK (rejections >= 0);
+
+-- Open tickets written before the alert schedule existed have no next_alert_at (nor an
+-- overdue_at): make them due now, so the scanner's first pass records whatever alerts
+-- they are owed and stores both instants.
+UPDATE tickets SET next_alert_at = created_at
+ WHERE status IN ('submitted', 'in_progress', 'awaiting_info') AND next_alert_at IS NULL;

@@ -40,3 +40,9 @@ DROP TABLE alert_recipients_old;
 DROP TABLE alerts_old;
 
 ALTER TABLE outbox ADD COLUMN rejections INTEGER NOT NULL DEFAULT 0 CHECK (rejections >= 0);
+
+-- Open tickets written before the alert schedule existed have no next_alert_at (nor an
+-- overdue_at): make them due now, so the scanner's first pass records whatever alerts
+-- they are owed and stores both instants.
+UPDATE tickets SET next_alert_at = created_at
+ WHERE status IN ('submitted', 'in_progress', 'awaiting_info') AND next_alert_at IS NULL;

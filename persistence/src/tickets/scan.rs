@@ -164,8 +164,8 @@ fn scan_ticket(
             }
         }
     }
-    let next_alert_at = if data.is_empty() {
-        alert::next_alert_at(&ticket, Some(now), &ctx.rules.calendar)
+    let ticket = if data.is_empty() {
+        ticket
     } else {
         // One scan is one command: one version for all its events (DESIGN.md rule 11).
         let changed = data.iter().any(EventData::changes_state);
@@ -181,12 +181,17 @@ fn scan_ticket(
             .collect();
         let next = ticket::apply(ticket, &events);
         save(conn, &next, last_seq, &events, ctx.rules)?;
-        alert::next_alert_at(&next, Some(now), &ctx.rules.calendar)
+        next
     };
-    // `save` stored the conservative value (every alert, fired or not); every alert due
-    // by `now` is recorded now, so the next look is after it.
+    // `save` stored the conservative value (every alert, fired or not); every alert due by
+    // `now` is recorded now, so the next look is after it. `overdue_at` is written too, so
+    // rows written before it existed (the alerts migration) are right after one pass.
+    let next_alert_at = alert::next_alert_at(&ticket, Some(now), &ctx.rules.calendar);
     diesel::update(tickets::table.find(DbUuid(id.as_uuid())))
-        .set(tickets::next_alert_at.eq(next_alert_at.map(DbInstant::from)))
+        .set((
+            tickets::next_alert_at.eq(next_alert_at.map(DbInstant::from)),
+            tickets::overdue_at.eq(ticket.overdue_since().map(DbInstant::from)),
+        ))
         .execute(conn)?;
     Ok(report)
 }

@@ -962,3 +962,70 @@ both_backends!(an_alert_is_recorded_once_whoever_decides_it, |db| {
     assert_eq!((rest.len(), end), (1, None));
     assert_ne!(rest[0].alert.id, seen[0].alert.id);
 });
+
+both_backends!(scanners_record_each_alert_once_and_escalate, |db| {
+    let county = County::new(&mut db.conn());
+    let mut ids = Vec::new();
+    for i in 0..30 {
+        // The intake queue: every alert goes to the supervisors.
+        let t = county.file(
+            &mut db.conn(),
+            "land",
+            at(2026, 3, 2, 9, 0) + Duration::seconds(i),
+        );
+        ids.push(t.id);
+    }
+    // Rows from before the alert schedule: no overdue_at yet (the migration's backfill).
+    diesel::update(tickets::table)
+        .set(tickets::overdue_at.eq(None::<DbInstant>))
+        .execute(&mut db.conn())
+        .unwrap();
+    // Everything has fired by 03-20: three deadlines, three levels each.
+    let now = at(2026, 3, 20, 9, 0);
+    let reports: Vec<ScanReport> = std::thread::scope(|s| {
+        let handles: Vec<_> = (0..4)
+            .map(|_| {
+                s.spawn(|| {
+                    let mut conn = db.conn();
+                    scan(&mut conn, now, county.ctx(), 4, 100).unwrap()
+                })
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    let alerts: usize = reports.iter().map(|r| r.alerts).sum();
+    let escalated: usize = reports.iter().map(|r| r.escalated).sum();
+    assert_eq!((alerts, escalated), (30 * 9, 30), "{reports:?}");
+    let mut conn = db.conn();
+    let mail = outbox::list(&mut conn, None, 10_000).unwrap();
+    let alert_mail: Vec<_> = mail
+        .iter()
+        .filter(|m| m.dedupe_key.starts_with("alert:"))
+        .collect();
+    assert_eq!(alert_mail.len(), 30 * 9, "one supervisor, each alert once");
+    assert!(
+        alert_mail
+            .iter()
+            .all(|m| m.recipient == "supervisor@example.gov.cn")
+    );
+    for id in &ids {
+        let t = get(&mut conn, *id, &county.supervisor).unwrap();
+        assert!(t.supervised);
+        let kinds: Vec<String> = events(&mut conn, *id, &county.supervisor)
+            .unwrap()
+            .into_iter()
+            .map(|e| e.kind)
+            .collect();
+        assert_eq!(kinds.iter().filter(|k| *k == "alerted").count(), 9);
+        assert_eq!(kinds.iter().filter(|k| *k == "escalated").count(), 1);
+    }
+    // Nothing is left due, and the overdue filter agrees with the tickets again.
+    let again = scan(&mut conn, now + Duration::days(30), county.ctx(), 4, 100).unwrap();
+    assert_eq!((again.scanned, again.alerts), (0, 0));
+    let overdue = TicketFilter {
+        overdue: Some(true),
+        ..TicketFilter::default()
+    };
+    let page = list(&mut conn, &county.supervisor, &overdue, 100, None, now).unwrap();
+    assert_eq!(page.items.len(), 30);
+});

@@ -484,8 +484,8 @@ both_backends!(
     }
 );
 
-// The mail a background sender delivers: `jiban serve` with SMTP configured sends the
-// new-ticket notice within seconds, counts it in /metrics, keeps /readyz about the
+// The mail a background sender delivers: `jiban serve` with SMTP over STARTTLS and the
+// county's CA (JIBAN_SMTP_CA_FILE) sends the new-ticket notice within seconds, counts it in /metrics, keeps /readyz about the
 // database, and stops cleanly on SIGTERM.
 both_backends!(
     the_server_sends_in_the_background,
@@ -496,7 +496,9 @@ both_backends!(
         let server = TestServer::start(
             db,
             Options::new()
-                .set("JIBAN_SMTP_URL", &smtp.smtp_url())
+                // STARTTLS to a server whose certificate the county's own CA signed.
+                .set("JIBAN_SMTP_URL", &smtp.starttls_url())
+                .set("JIBAN_SMTP_CA_FILE", smtp.ca_file.to_str().unwrap())
                 .set("JIBAN_MAIL_FROM", jiban_tests::alerts::MAIL_FROM)
                 .set("JIBAN_SEND_INTERVAL_SECONDS", "1")
                 .set("JIBAN_SCAN_INTERVAL_SECONDS", "1"),

@@ -551,6 +551,26 @@ fn without_smtp_the_server_starts_and_keeps_mail_queued() {
     assert_eq!(log.matches("JIBAN_SMTP_URL is not set").count(), 1, "{log}");
 }
 
+/// A county whose department has one active officer (so there is a third as much mail
+/// to count), and `n` unaccepted tickets filed together; with the latest of their accept
+/// deadlines, at which every one of them is overdue.
+fn many_tickets(server: &TestServer, n: usize) -> (AlertCounty, chrono::DateTime<chrono::Utc>) {
+    let c = AlertCounty::new(server);
+    for other in [&c.colleague, &c.bystander] {
+        let r = server.patch(
+            &format!("/v1/users/{}", other.id),
+            &c.admin,
+            json!({"active": false}),
+        );
+        assert_eq!(r.status, 200, "{}", r.body);
+    }
+    let due = (0..n)
+        .map(|_| instant(&c.file(server, "utilities", json!({}))["accept_due_at"]))
+        .max()
+        .expect("a ticket");
+    (c, due)
+}
+
 /// Issue 7, PostgreSQL: three `jiban` processes running scanner and sender on one database
 /// over 500 overdue tickets send each alert exactly once per recipient, counted at the
 /// SMTP server.
@@ -563,22 +583,7 @@ fn three_nodes_send_each_alert_once() {
         return;
     };
     let server = TestServer::start(&db, quiet());
-    let c = AlertCounty::new(&server);
-    // One officer in the department: 2,500 mails to count rather than 7,500.
-    for other in [&c.colleague, &c.bystander] {
-        let r = server.patch(
-            &format!("/v1/users/{}", other.id),
-            &c.admin,
-            json!({"active": false}),
-        );
-        assert_eq!(r.status, 200, "{}", r.body);
-    }
-    let mut due = None;
-    for _ in 0..500 {
-        let t = c.file(&server, "utilities", json!({}));
-        due.get_or_insert(instant(&t["accept_due_at"]));
-    }
-    let due = due.unwrap();
+    let (c, due) = many_tickets(&server, 500);
     let nodes: Vec<_> = (0..3)
         .map(|_| {
             jiban_tests::alerts::run_once_command(&db, due, Some(&smtp.smtp_url()), &[])
@@ -628,21 +633,7 @@ fn a_node_killed_mid_send_loses_nothing() {
         return;
     };
     let server = TestServer::start(&db, quiet());
-    let c = AlertCounty::new(&server);
-    for other in [&c.colleague, &c.bystander] {
-        let r = server.patch(
-            &format!("/v1/users/{}", other.id),
-            &c.admin,
-            json!({"active": false}),
-        );
-        assert_eq!(r.status, 200, "{}", r.body);
-    }
-    let mut due = None;
-    for _ in 0..150 {
-        let t = c.file(&server, "utilities", json!({}));
-        due.get_or_insert(instant(&t["accept_due_at"]));
-    }
-    let due = due.unwrap();
+    let (c, due) = many_tickets(&server, 150);
     let mut node = jiban_tests::alerts::run_once_command(&db, due, Some(&smtp.smtp_url()), &[])
         .stdout(std::process::Stdio::null())
         .spawn()

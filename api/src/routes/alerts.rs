@@ -101,12 +101,6 @@ impl ListQuery {
     }
 }
 
-#[derive(Serialize)]
-struct AlertList {
-    items: Vec<AlertResponse>,
-    next_cursor: Option<String>,
-}
-
 async fn list(
     state: web::Data<AppState>,
     auth: Authenticated,
@@ -119,7 +113,7 @@ async fn list(
         .db
         .run(move |conn| usecase::list(conn, &actor, &filter, limit, cursor))
         .await?;
-    Ok(HttpResponse::Ok().json(AlertList {
+    Ok(HttpResponse::Ok().json(super::paging::PageResponse {
         items: items.into_iter().map(AlertResponse::from).collect(),
         next_cursor: next.map(|c| encode_cursor(c.created_at, c.id)),
     }))

@@ -103,12 +103,6 @@ impl ListQuery {
     }
 }
 
-#[derive(Serialize)]
-struct NotificationList {
-    items: Vec<NotificationResponse>,
-    next_cursor: Option<String>,
-}
-
 async fn list(
     state: web::Data<AppState>,
     auth: Authenticated,
@@ -120,7 +114,7 @@ async fn list(
         .db
         .run(move |conn| usecase::page(conn, status, limit, cursor))
         .await?;
-    Ok(HttpResponse::Ok().json(NotificationList {
+    Ok(HttpResponse::Ok().json(super::paging::PageResponse {
         items: items.into_iter().map(NotificationResponse::from).collect(),
         next_cursor: next.map(|c| encode_cursor(c.created_at, c.id)),
     }))

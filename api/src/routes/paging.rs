@@ -116,3 +116,11 @@ mod tests {
         assert_eq!(p.errors.len(), 3);
     }
 }
+
+/// A page of any list: `{items, next_cursor}` (DESIGN.md section 7, keyset pagination).
+#[derive(serde::Serialize)]
+pub struct PageResponse<T> {
+    pub items: Vec<T>,
+    /// Present when more items may follow.
+    pub next_cursor: Option<String>,
+}

@@ -495,12 +495,6 @@ impl ListQuery {
     }
 }
 
-#[derive(Serialize)]
-struct TicketList {
-    items: Vec<TicketResponse>,
-    next_cursor: Option<String>,
-}
-
 async fn list(
     state: web::Data<AppState>,
     auth: Authenticated,
@@ -514,7 +508,7 @@ async fn list(
         .db
         .run(move |conn| usecase::list(conn, &actor, &filter, limit, cursor, now))
         .await?;
-    Ok(HttpResponse::Ok().json(TicketList {
+    Ok(HttpResponse::Ok().json(super::paging::PageResponse {
         next_cursor: page.next.map(encode_cursor),
         items: page
             .items

@@ -436,3 +436,40 @@ fn a_calendar_that_arrives_later_moves_the_alerts() {
         Some(again.due_at)
     );
 }
+
+/// DESIGN.md section 3, rule 5, and section 5: an approved extension moves the resolve
+/// deadline, and its alerts with it: a new due instant is a new key, and nothing of the
+/// old deadline fires after the extension.
+#[test]
+fn an_extension_moves_the_alerts() {
+    let w = World::new();
+    let cal = &w.rules.calendar;
+    let mut t = on_time(&w);
+    let old_due = t.resolve_due.due_at;
+    let ask = Command::RequestExtension {
+        reason: Reason::parse("需协调上级供电公司").unwrap(),
+        amount: 3,
+    };
+    act(&w, &mut t, ask, &w.officer, at(2026, 3, 3, 9, 0)).unwrap();
+    let grant = Command::DecideExtension {
+        approve: true,
+        note: None,
+    };
+    act(&w, &mut t, grant, &w.supervisor, at(2026, 3, 3, 10, 0)).unwrap();
+    // Due Tue 03-10 00:00 (last day Mon 03-09) + 3 working days: 03-10, 11, 12.
+    assert_eq!(t.resolve_due.due_at, at(2026, 3, 13, 0, 0));
+    assert!(
+        alert::due(&t, old_due, cal).is_empty(),
+        "the old deadline's alerts do not fire"
+    );
+    let warned = alert::due(&t, at(2026, 3, 12, 0, 0), cal);
+    assert_eq!(
+        summary(&warned),
+        [(
+            DeadlineName::Resolve,
+            AlertLevel::Warning,
+            at(2026, 3, 12, 0, 0)
+        )]
+    );
+    assert_eq!(warned[0].key.due_at, at(2026, 3, 13, 0, 0));
+}

@@ -710,6 +710,10 @@ both_backends!(
             "nothing was recorded by the dry run: {summary}"
         );
 
+        // JIBAN_ALERTS=off: this node runs no workers, and says so.
+        let ready = server.raw("GET", "/readyz", &[], None).json();
+        assert_eq!(ready["workers"]["mode"], "off", "{ready}");
+
         let out = std::process::Command::new(jiban_tests::binary())
             .args(["alerts", "run-once", "--at", "tomorrow"])
             .output()

@@ -105,7 +105,78 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
         }
     };
     de.end().map_err(|e| problem::malformed_json(&e))?;
+    refuse_control_characters(bytes)?;
     Ok(value)
+}
+
+/// Refuses any string (or key) of the body that holds NUL or another C0/C1 control
+/// character other than a line break or a tab: PostgreSQL's `text` cannot store NUL, and
+/// no field of ours means them (issue 8). One 422 naming every such field.
+///
+/// JSON cannot carry a raw control character inside a string, only an escape
+/// (`\u0000`) or, for C1, its two UTF-8 bytes; a body with neither is passed at the cost
+/// of one scan, and only a suspicious one is parsed again to find the fields.
+fn refuse_control_characters(bytes: &[u8]) -> Result<(), ApiError> {
+    let suspicious = bytes.windows(2).any(|w| {
+        (w[0] == b'\\' && w[1] == b'u') || (w[0] == 0xC2 && (0x80..=0x9F).contains(&w[1]))
+    });
+    if !suspicious {
+        return Ok(());
+    }
+    let Ok(value) = serde_json::from_slice::<serde_json::Value>(bytes) else {
+        return Ok(());
+    };
+    let mut found = Vec::new();
+    find_control_characters(&value, &mut String::new(), &mut found);
+    if found.is_empty() {
+        return Ok(());
+    }
+    Err(ApiError::invalid(
+        found
+            .into_iter()
+            .map(|pointer| {
+                FieldError::body(
+                    pointer,
+                    "control_character",
+                    "must not contain NUL or other control characters (line breaks and tabs are allowed)",
+                )
+            })
+            .collect(),
+    ))
+}
+
+/// A control character no field may hold: every C0 and C1 one but tab, line feed and
+/// carriage return.
+pub fn is_forbidden_control(c: char) -> bool {
+    c.is_control() && !matches!(c, '\t' | '\n' | '\r')
+}
+
+fn find_control_characters(value: &serde_json::Value, at: &mut String, found: &mut Vec<String>) {
+    use serde_json::Value;
+    match value {
+        Value::String(s) if s.chars().any(is_forbidden_control) => found.push(at.clone()),
+        Value::Array(items) => {
+            for (i, item) in items.iter().enumerate() {
+                let len = at.len();
+                at.push_str(&format!("/{i}"));
+                find_control_characters(item, at, found);
+                at.truncate(len);
+            }
+        }
+        Value::Object(fields) => {
+            for (key, item) in fields {
+                let len = at.len();
+                push_token(at, key);
+                if key.chars().any(is_forbidden_control) {
+                    found.push(at.clone());
+                } else {
+                    find_control_characters(item, at, found);
+                }
+                at.truncate(len);
+            }
+        }
+        _ => {}
+    }
 }
 
 /// The JSON pointer (RFC 6901) of a serde path: `days[3].date` → `/days/3/date`.
@@ -330,6 +401,41 @@ mod tests {
             (e.pointer.as_deref(), e.code.as_ref()),
             (Some("/extra"), "unknown_field")
         );
+    }
+
+    #[test]
+    fn control_characters_are_refused_by_field() {
+        #[derive(serde::Deserialize)]
+        #[allow(dead_code)]
+        struct Body {
+            title: String,
+            items: Vec<String>,
+        }
+        let refused = |json: &str| match parse_json::<Body>(json.as_bytes()) {
+            Ok(_) => Vec::new(),
+            Err(e) => {
+                assert_eq!(e.status().as_u16(), 422);
+                e.errors()
+                    .iter()
+                    .map(|f| (f.pointer.clone().unwrap(), f.code.to_string()))
+                    .collect()
+            }
+        };
+        let nul = r#"{"title": "停电\u0000", "items": ["a", "b\u0007", "c"]}"#;
+        assert_eq!(
+            refused(nul),
+            [
+                ("/items/1".to_owned(), "control_character".to_owned()),
+                ("/title".to_owned(), "control_character".to_owned())
+            ]
+        );
+        // C1 (U+0085) as raw UTF-8, and DEL.
+        assert_eq!(
+            refused("{\"title\": \"a\u{85}\", \"items\": [\"\\u007f\"]}").len(),
+            2
+        );
+        // Line breaks and tabs are text; an escaped ordinary character is too.
+        assert!(refused(r#"{"title": "a\tb\r\nc \u4e2d", "items": []}"#).is_empty());
     }
 
     #[test]

@@ -22,6 +22,8 @@ pub enum ValueError {
     TooLong { max: usize },
     #[error("must be one of: {}", allowed.join(", "))]
     NotOneOf { allowed: &'static [&'static str] },
+    #[error("must not contain control characters{}", if *.multiline { " (line breaks and tabs are allowed)" } else { " or line breaks" })]
+    ControlCharacter { multiline: bool },
     #[error("{0}")]
     Invalid(&'static str),
 }
@@ -33,6 +35,7 @@ impl ValueError {
             ValueError::TooShort { .. } => "too_short",
             ValueError::TooLong { .. } => "too_long",
             ValueError::NotOneOf { .. } => "unknown_value",
+            ValueError::ControlCharacter { .. } => "control_character",
             ValueError::Invalid(_) => "invalid",
         }
     }
@@ -42,15 +45,27 @@ impl ValueError {
 // Text with length bounds
 // ---------------------------------------------------------------------------------------
 
-/// Trimmed text of `MIN..=MAX` Unicode characters (DESIGN.md section 3, rule 12).
+/// Trimmed text of `MIN..=MAX` Unicode characters (DESIGN.md section 3, rule 12), without
+/// NUL or other control characters (PostgreSQL's `text` cannot hold NUL; issue 8). Texts
+/// of at least [`SHORT_TEXT_MAX`] characters may span lines (line breaks and tabs); shorter
+/// ones (a title, an information item) are one line.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize)]
 #[serde(transparent)]
 pub struct Text<const MIN: usize, const MAX: usize>(String);
 
 impl<const MIN: usize, const MAX: usize> Text<MIN, MAX> {
+    /// Whether this text may span lines.
+    pub const MULTILINE: bool = MAX >= SHORT_TEXT_MAX;
+
     pub fn parse(raw: &str) -> Result<Self, ValueError> {
         let trimmed = raw.trim();
         let chars = trimmed.chars().count();
+        let allowed = |c: char| Self::MULTILINE && matches!(c, '\n' | '\r' | '\t');
+        if trimmed.chars().any(|c| c.is_control() && !allowed(c)) {
+            return Err(ValueError::ControlCharacter {
+                multiline: Self::MULTILINE,
+            });
+        }
         if chars == 0 && MIN > 0 {
             Err(ValueError::Blank)
         } else if chars < MIN {
@@ -616,6 +631,29 @@ mod tests {
     #[test]
     fn disposition_explanation_needs_twenty_characters() {
         assert!(DispositionExplanation::parse(&"因".repeat(19)).is_err());
+        // Issue 8: no NUL nor other control characters; line breaks only in long texts.
+        for bad in ["停电\u{0}", "a\u{7}b", "a\u{85}b", "a\u{7f}"] {
+            assert_eq!(
+                Title::parse(bad).unwrap_err().code(),
+                "control_character",
+                "{bad:?}"
+            );
+            assert_eq!(
+                Body::parse(bad).unwrap_err().code(),
+                "control_character",
+                "{bad:?}"
+            );
+        }
+        assert_eq!(
+            Title::parse("停电\n影响生产").unwrap_err().code(),
+            "control_character"
+        );
+        assert_eq!(
+            InfoItem::parse("a\tb").unwrap_err().code(),
+            "control_character"
+        );
+        assert!(Body::parse("第一行\r\n第二行\t缩进").is_ok());
+        assert!(Reason::parse("原因：\n一、…").is_ok());
         assert!(DispositionExplanation::parse(&"因".repeat(20)).is_ok());
     }
 

@@ -177,6 +177,23 @@ pub enum EscalationReason {
     Overdue,
 }
 
+impl Event {
+    /// The event as an actor may read it on the timeline, or `None` when it is hidden
+    /// (DESIGN.md rule 8 and section 7: internal entries are hidden from enterprises).
+    /// Officials read every event whole.
+    pub fn seen_by(&self, actor: &crate::Actor) -> Option<Event> {
+        if actor.role() != Some(crate::values::Role::Enterprise) {
+            return Some(self.clone());
+        }
+        let (data, show_actor) = self.data.for_enterprise()?;
+        Some(Event {
+            actor_id: self.actor_id.filter(|_| show_actor),
+            data,
+            ..self.clone()
+        })
+    }
+}
+
 impl EventData {
     /// The event's kind as stored and shown, e.g. `info_requested`.
     pub fn kind(&self) -> &'static str {
@@ -217,6 +234,53 @@ impl EventData {
                 | EventData::AlertAcknowledged { .. }
                 | EventData::Alerted { .. }
         )
+    }
+
+    /// What an enterprise may read of an event, decided here for every kind at once (no
+    /// wildcard: a new kind must be decided): `None` for an internal entry, otherwise the
+    /// data it may read and whether it may see who acted (DESIGN.md rule 8; section 7; 北京市
+    /// 接诉即办工作条例 Art. 15: the enterprise is told of an extension granted, not of the
+    /// supervisor's note on it nor who decided).
+    pub fn for_enterprise(&self) -> Option<(EventData, bool)> {
+        use EventData::*;
+        if self.is_internal() {
+            return None;
+        }
+        let shown = match self {
+            ExtensionDecided {
+                approve, resolve, ..
+            } => (
+                ExtensionDecided {
+                    approve: *approve,
+                    note: None,
+                    resolve: resolve.clone(),
+                },
+                false,
+            ),
+            Submitted(_)
+            | Accepted { .. }
+            | Disposed { .. }
+            | Contacted { .. }
+            | Commented { .. }
+            | InfoRequested { .. }
+            | InfoSupplied { .. }
+            | Resolved { .. }
+            | Explained { .. }
+            | Rated { .. }
+            | Reopened { .. }
+            | Withdrawn { .. }
+            | Closed { .. } => (self.clone(), true),
+            Assigned { .. }
+            | Transferred { .. }
+            | ExtensionRequested { .. }
+            | Escalated { .. }
+            | Appealed { .. }
+            | AppealDecided { .. }
+            | AlertAcknowledged { .. }
+            | Alerted { .. }
+            | DeadlinesRecomputed { .. } => return None,
+        };
+        Some(shown)
     }
 
     /// Internal entries are hidden from the enterprise (rule 8 and section 7, events):

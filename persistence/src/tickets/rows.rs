@@ -166,6 +166,24 @@ pub struct StoredEvent {
 }
 
 impl StoredEvent {
+    /// The entry as `actor` may read it (`jiban_domain::ticket::Event::seen_by`): `None`
+    /// when hidden, otherwise with the fields it may not read taken out.
+    pub fn seen_by(self, actor: &jiban_domain::Actor) -> Result<Option<StoredEvent>, StoreError> {
+        if actor.role() != Some(jiban_domain::values::Role::Enterprise) {
+            return Ok(Some(self));
+        }
+        let Some(seen) = self.to_event()?.seen_by(actor) else {
+            return Ok(None);
+        };
+        let data = serde_json::from_str(&event_data_json(&seen.data)?)
+            .map_err(|e| StoreError::Other(format!("event {}: {e}", self.id)))?;
+        Ok(Some(StoredEvent {
+            actor_id: seen.actor_id.map(|u| u.as_uuid()),
+            data,
+            ..self
+        }))
+    }
+
     /// The domain event back, e.g. to replay a timeline.
     pub fn to_event(&self) -> Result<Event, StoreError> {
         let tagged = serde_json::json!({ "kind": self.kind, "data": self.data });

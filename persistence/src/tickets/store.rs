@@ -409,8 +409,11 @@ pub fn events(
         query = query.filter(ticket_events::internal.eq(false));
     }
     let rows: Vec<EventRow> = query.load(conn)?;
-    Ok(rows
-        .into_iter()
-        .map(StoredEvent::try_from)
-        .collect::<Result<_, _>>()?)
+    let mut seen = Vec::with_capacity(rows.len());
+    for row in rows {
+        if let Some(event) = StoredEvent::try_from(row)?.seen_by(actor)? {
+            seen.push(event);
+        }
+    }
+    Ok(seen)
 }

@@ -40,6 +40,8 @@ pub enum DomainError {
     TransferNeedsSupervisor,
     #[error("the ticket is already in that department")]
     SameDepartment,
+    #[error("a dispatched ticket keeps its department when accepted: moving it is a transfer")]
+    UseTransfer,
     #[error("the rating window has closed")]
     RatingWindowClosed,
     #[error("the rating window is still open")]
@@ -75,6 +77,7 @@ impl DomainError {
             | ExtensionAlreadyUsed
             | NoPendingExtension
             | SameDepartment
+            | UseTransfer
             | RatingWindowClosed
             | RatingWindowOpen
             | NoRating
@@ -99,6 +102,7 @@ impl DomainError {
             NoRating => "no_rating",
             AppealAlreadyFiled => "appeal_already_filed",
             NoPendingAppeal => "no_pending_appeal",
+            UseTransfer => "use_transfer",
             InvalidField { error, .. } => error.code(),
             Refused { code, .. } => code,
         }

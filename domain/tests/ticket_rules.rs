@@ -1067,3 +1067,67 @@ fn enterprises_do_not_read_the_internal_administration() {
     assert!(appeal_seen_by(&w.enterprise).is_none());
     assert!(appeal_seen_by(&w.supervisor).is_some());
 }
+
+/// DESIGN.md section 7 (`accept`) and issue 8: a dispatched ticket keeps its department
+/// when accepted (moving it is a transfer, rule 4); from the intake queue an officer
+/// accepts into its own department and a liaison names the department.
+#[test]
+fn accepting_keeps_or_names_the_department() {
+    let w = World::new();
+    let accept_into = |department| Command::Accept {
+        department_id: department,
+        assignee: None,
+        urgency: None,
+        resolve_with: None,
+    };
+    let now = at(2026, 3, 2, 9, 10);
+    let dispatched = w.file("utilities", Kind::Complaint, None, at(2026, 3, 2, 9, 0));
+    let err = decide(
+        &dispatched,
+        accept_into(Some(w.d2)),
+        &w.officer,
+        now,
+        &w.rules,
+    )
+    .unwrap_err();
+    assert_eq!(
+        (err.code(), err.kind()),
+        ("use_transfer", ErrorKind::Conflict)
+    );
+    for asked in [None, Some(w.d1)] {
+        let mut t = dispatched.clone();
+        act(&w, &mut t, accept_into(asked), &w.officer, now).unwrap();
+        assert_eq!(t.department_id, Some(w.d1));
+    }
+    // A liaison stationed at the enterprise accepts it where it was dispatched, too.
+    let err = decide(
+        &dispatched,
+        accept_into(Some(w.d2)),
+        &w.liaison,
+        now,
+        &w.rules,
+    )
+    .unwrap_err();
+    assert_eq!(err.code(), "use_transfer");
+
+    let intake = w.file("land", Kind::Complaint, None, at(2026, 3, 2, 9, 0));
+    let err = decide(&intake, accept_into(Some(w.d2)), &w.officer, now, &w.rules).unwrap_err();
+    assert_eq!(
+        (err.code(), err.field()),
+        ("not_own_department", Some("department_id"))
+    );
+    let mut t = intake.clone();
+    act(&w, &mut t, accept_into(None), &w.officer, now).unwrap();
+    assert_eq!(t.department_id, Some(w.d1));
+    let err = decide(&intake, accept_into(None), &w.liaison, now, &w.rules).unwrap_err();
+    assert_eq!((err.code(), err.kind()), ("required", ErrorKind::Invalid));
+    let mut t = intake;
+    act(&w, &mut t, accept_into(Some(w.d2)), &w.liaison, now).unwrap();
+    assert_eq!(t.department_id, Some(w.d2));
+    let err = decide(&t, accept_into(None), &w.supervisor, now, &w.rules).unwrap_err();
+    assert_eq!(
+        err.kind(),
+        ErrorKind::Forbidden,
+        "a supervisor dispatches with transfer"
+    );
+}

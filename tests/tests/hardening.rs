@@ -104,3 +104,171 @@ both_backends!(
         assert_eq!(staff["actor_id"], c.supervisor.id.as_str());
     }
 );
+
+fn post_action(
+    server: &TestServer,
+    token: &str,
+    ticket: &serde_json::Value,
+    action: &str,
+    body: serde_json::Value,
+) -> jiban_tests::Response {
+    let id = ticket["id"].as_str().unwrap();
+    let version = server.get(&format!("/v1/tickets/{id}"), token);
+    let version = if version.status == 200 {
+        version.json()["version"].as_u64().unwrap()
+    } else {
+        1
+    };
+    server.raw(
+        "POST",
+        &format!("/v1/tickets/{id}/{action}"),
+        &[
+            ("authorization", &format!("Bearer {token}")),
+            ("content-type", "application/json"),
+            ("if-match", &format!("\"{version}\"")),
+        ],
+        Some(body.to_string().into_bytes()),
+    )
+}
+
+// Issue 8: accepting keeps a dispatched ticket's department (moving it is a transfer);
+// from the intake queue an officer accepts into its own; a department that does not exist
+// is 422 unknown_department.
+both_backends!(
+    accepting_does_not_move_a_ticket_between_departments,
+    |server| {
+        let c = AlertCounty::new(server);
+        let other = jiban_tests::fixture::create_department(server, &c.admin, "elsewhere");
+        let t = c.file(server, "utilities", json!({}));
+        let r = post_action(
+            server,
+            &c.officer.token,
+            &t,
+            "accept",
+            json!({"department_id": other}),
+        );
+        r.problem(409, "use_transfer");
+        let nowhere = uuid::Uuid::now_v7().to_string();
+        let r = post_action(
+            server,
+            &c.officer.token,
+            &t,
+            "accept",
+            json!({"department_id": nowhere}),
+        );
+        assert_eq!(
+            r.invalid(),
+            [("/department_id".to_owned(), "unknown_department".to_owned())]
+        );
+        let accepted = act(server, &c.officer.token, &t, "accept", json!({}));
+        assert_eq!(accepted["department_id"], c.department_id.as_str());
+        let r = post_action(
+            server,
+            &c.officer.token,
+            &t,
+            "transfer",
+            json!({"department_id": nowhere, "reason": "职能调整"}),
+        );
+        assert_eq!(
+            r.invalid(),
+            [("/department_id".to_owned(), "unknown_department".to_owned())]
+        );
+
+        let intake = c.file(server, "land", json!({}));
+        let r = post_action(
+            server,
+            &c.officer.token,
+            &intake,
+            "accept",
+            json!({"department_id": other}),
+        );
+        assert_eq!(
+            r.invalid(),
+            [("/department_id".to_owned(), "not_own_department".to_owned())]
+        );
+        let accepted = act(server, &c.officer.token, &intake, "accept", json!({}));
+        assert_eq!(accepted["department_id"], c.department_id.as_str());
+    }
+);
+
+// Issue 8: scope first. An officer who cannot see a ticket learns nothing from what its
+// body names (an assignee that does or does not exist): 404 either way. A `duplicate_of`
+// must be a ticket the caller may see.
+both_backends!(scope_comes_before_what_the_body_names, |server| {
+    let c = AlertCounty::new(server);
+    let other = jiban_tests::fixture::create_department(server, &c.admin, "elsewhere");
+    let outsider = jiban_tests::fixture::create_person(
+        server,
+        &c.admin,
+        "officer",
+        json!({"department_id": other}),
+    );
+    let t = c.file(server, "utilities", json!({}));
+    for assignee in [c.colleague.id.clone(), uuid::Uuid::now_v7().to_string()] {
+        let r = post_action(
+            server,
+            &outsider.token,
+            &t,
+            "accept",
+            json!({"assignee_id": assignee}),
+        );
+        r.problem(404, "not_found");
+    }
+    // The enterprise's other ticket, which the outsider cannot see either.
+    let hidden = c.file(server, "utilities", json!({}));
+    let intake = c.file(server, "land", json!({}));
+    let explanation = "与已受理的诉求重复，合并办理，请企业关注原工单的办理进展。";
+    for duplicate_of in [
+        uuid::Uuid::now_v7().to_string(),
+        hidden["id"].as_str().unwrap().to_owned(),
+    ] {
+        let r = post_action(
+            server,
+            &outsider.token,
+            &intake,
+            "dispose",
+            json!({"disposition": "duplicate", "explanation": explanation, "duplicate_of": duplicate_of}),
+        );
+        assert_eq!(
+            r.invalid(),
+            [("/duplicate_of".to_owned(), "unknown_ticket".to_owned())]
+        );
+    }
+    let done = act(
+        server,
+        &c.officer.token,
+        &intake,
+        "dispose",
+        json!({"disposition": "duplicate", "explanation": explanation, "duplicate_of": hidden["id"]}),
+    );
+    assert_eq!(done["close_reason"], "duplicate");
+});
+
+// Issue 8, point 11: find a ticket by its number, exactly, within the caller's scope; a
+// malformed number is 422 naming the parameter.
+both_backends!(a_ticket_is_found_by_its_number, |server| {
+    let c = AlertCounty::new(server);
+    let first = c.file(server, "utilities", json!({}));
+    c.file(server, "utilities", json!({}));
+    let number = first["number"].as_str().unwrap();
+    let found = server
+        .get(&format!("/v1/tickets?number={number}"), &c.officer.token)
+        .json();
+    let items = found["items"].as_array().unwrap();
+    assert_eq!(items.len(), 1, "{found}");
+    assert_eq!(items[0]["id"], first["id"]);
+    let stranger_enterprise =
+        jiban_tests::fixture::create_enterprise(server, &c.admin, "另一家企业");
+    let stranger = jiban_tests::fixture::create_person(
+        server,
+        &c.admin,
+        "enterprise",
+        json!({"enterprise_id": stranger_enterprise}),
+    );
+    let none = server
+        .get(&format!("/v1/tickets?number={number}"), &stranger.token)
+        .json();
+    assert_eq!(none["items"], json!([]));
+    let r = server.get("/v1/tickets?number=JB-26-1", &c.officer.token);
+    assert_eq!(r.invalid()[0].0, "?number");
+});

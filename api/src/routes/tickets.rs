@@ -348,6 +348,8 @@ pub struct ListQuery {
     supervised: Option<String>,
     created_from: Option<String>,
     created_to: Option<String>,
+    /// A ticket number, `JB-2026-000123`: exact.
+    number: Option<String>,
     limit: Option<String>,
     cursor: Option<String>,
 }
@@ -472,6 +474,7 @@ impl ListQuery {
         filter.supervised = p.flag("supervised", &self.supervised);
         filter.created_from = p.instant("created_from", &self.created_from);
         filter.created_to = p.instant("created_to", &self.created_to);
+        filter.number = p.value("number", &self.number.as_ref().map(|n| n.trim().to_owned()));
         let limit = match self.limit.as_deref().map(str::parse::<i64>) {
             None => DEFAULT_LIMIT,
             Some(Ok(n)) if (1..=MAX_LIMIT).contains(&n) => n,
@@ -603,6 +606,9 @@ async fn run(
     let ticket = state
         .db
         .run(move |conn| {
+            // Scope first: looking up what the body names (an assignee) must not tell an
+            // outsider whether it exists (issue 8).
+            usecase::get(conn, id, &actor)?;
             let command = command(conn)?;
             usecase::act(conn, &env(&state2), id, version, command, &actor, now)
         })

@@ -79,6 +79,7 @@ pub fn act(
     actor: &Actor,
     now: DateTime<Utc>,
 ) -> Result<Ticket, ApiError> {
+    named_things_exist(conn, &command, actor)?;
     let rules = env.rules.get(conn)?;
     let ctx = env.context(&rules);
     Ok(tickets::execute(
@@ -90,6 +91,53 @@ pub fn act(
         now,
         ctx,
     )?)
+}
+
+/// What a command names besides its ticket must exist, and a ticket it names must be one
+/// the actor may see: a 422 naming the field, never a 409 from a foreign key nor an
+/// oracle for tickets out of scope (issue 8). Call after the ticket's own scope check.
+fn named_things_exist(
+    conn: &mut DbConnection,
+    command: &Command,
+    actor: &Actor,
+) -> Result<(), ApiError> {
+    let department = match command {
+        Command::Accept {
+            department_id: Some(d),
+            ..
+        }
+        | Command::Transfer {
+            department_id: d, ..
+        } => Some(*d),
+        _ => None,
+    };
+    if let Some(d) = department
+        && !jiban_persistence::repo::departments::exists(conn, d)?
+    {
+        return Err(ApiError::invalid_field(
+            "/department_id",
+            "unknown_department",
+            "no department has this id",
+        ));
+    }
+    if let Command::Dispose {
+        duplicate_of: Some(other),
+        ..
+    } = command
+    {
+        match tickets::get(conn, *other, actor) {
+            Ok(_) => {}
+            Err(tickets::TicketError::Domain(jiban_domain::DomainError::NotFound)) => {
+                return Err(ApiError::invalid_field(
+                    "/duplicate_of",
+                    "unknown_ticket",
+                    "no ticket you may see has this id",
+                ));
+            }
+            Err(e) => return Err(e.into()),
+        }
+    }
+    Ok(())
 }
 
 /// The user named by `assignee_id`, as the rules see them: 422 when there is no such

@@ -193,11 +193,7 @@ fn decide_for_user(
                 "only officers and liaisons accept tickets",
             )?;
             require_status(t, action, &[Status::Submitted])?;
-            // An officer's acceptance defaults to its own department (DESIGN.md section 1).
-            let department_id = department_id.or(match user.role {
-                Officer => user.department_id.or(t.department_id),
-                _ => t.department_id,
-            });
+            let department_id = rules::accepting_department(t, user, department_id)?;
             let assignee_id = match assignee {
                 Some(a) if rules::may_be_assigned(&a, department_id, t) => Some(a.id),
                 Some(_) => return Err(assignee_not_eligible()),

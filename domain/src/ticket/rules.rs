@@ -31,6 +31,47 @@ pub fn can_see(actor: &Actor, ticket: &Ticket) -> bool {
     }
 }
 
+/// The department a ticket is accepted into (DESIGN.md section 7, `accept`; issue 8): a
+/// dispatched ticket keeps its department, since moving it is a transfer, with a reason
+/// and a count (rule 4); from the intake queue an officer accepts into its own department
+/// and a liaison names the department it takes the ticket to.
+pub fn accepting_department(
+    ticket: &Ticket,
+    user: &User,
+    asked: Option<DepartmentId>,
+) -> Result<Option<DepartmentId>, DomainError> {
+    let refuse = |code, message| {
+        Err(DomainError::Refused {
+            field: "department_id",
+            code,
+            message,
+        })
+    };
+    match (ticket.department_id, user.role) {
+        (Some(dispatched), _) => match asked {
+            Some(other) if other != dispatched => Err(DomainError::UseTransfer),
+            _ => Ok(Some(dispatched)),
+        },
+        (None, Role::Officer) => match (asked, user.department_id) {
+            (_, None) => Err(DomainError::NotPermitted(
+                "an officer without a department cannot accept from the intake queue",
+            )),
+            (Some(other), Some(own)) if other != own => refuse(
+                "not_own_department",
+                "an officer accepts a ticket from the intake queue into its own department",
+            ),
+            (_, own) => Ok(own),
+        },
+        (None, _) => match asked {
+            Some(department) => Ok(Some(department)),
+            None => refuse(
+                "required",
+                "name the department the ticket is taken to from the intake queue",
+            ),
+        },
+    }
+}
+
 /// Who may be assigned a ticket: an officer of its department (any officer while it has
 /// none), or a liaison stationed at its enterprise (DESIGN.md section 1).
 pub fn may_be_assigned(

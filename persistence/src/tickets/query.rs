@@ -28,6 +28,8 @@ pub struct TicketFilter {
     pub supervised: Option<bool>,
     pub created_from: Option<DateTime<Utc>>,
     pub created_to: Option<DateTime<Utc>>,
+    /// Exactly this ticket number (issue 8: find a ticket by its number).
+    pub number: Option<jiban_domain::values::TicketNumber>,
 }
 
 /// Where a page starts: after the ticket with this `(created_at, id)`, newest first.
@@ -175,6 +177,9 @@ pub fn list(
     }
     if let Some(to) = filter.created_to {
         query = query.filter(tickets::created_at.lt(DbInstant::from(to)));
+    }
+    if let Some(number) = filter.number {
+        query = query.filter(tickets::number.eq(number.to_string()));
     }
     if let Some(c) = after {
         let at = DbInstant::from(c.created_at);

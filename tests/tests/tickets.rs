@@ -301,7 +301,10 @@ both_backends!(state_changes_need_the_current_version, |server| {
         ],
         Some(b"{}".to_vec()),
     );
-    without.problem(428, "if_match_required");
+    let p = without.problem(428, "if_match_required");
+    // Issue 8: the answer names the ticket's own version, not a fixed example.
+    let expected = format!("If-Match: \"{}\"", t["version"]);
+    assert!(p["detail"].as_str().unwrap().contains(&expected), "{p}");
     let garbage = server.raw(
         "POST",
         &accept,

@@ -559,26 +559,33 @@ async fn events(
 // Actions
 // ---------------------------------------------------------------------------------------
 
+/// What the client's `If-Match` asks.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Precondition {
+    /// None sent: a state change answers 428, once the ticket is known to be in scope, so
+    /// the answer can name its current version.
+    Missing,
+    /// `*`: any version.
+    Any,
+    Version(u64),
+}
+
 /// The client's `If-Match`: `"<version>"` (or `W/"<version>"`); `*` matches any version.
 /// State changes require it (428), so nobody overwrites a change they have not seen.
-fn if_match(req: &HttpRequest) -> Result<Option<u64>, ApiError> {
+fn if_match(req: &HttpRequest) -> Result<Precondition, ApiError> {
     let Some(raw) = req.headers().get(header::IF_MATCH) else {
-        return Err(ApiError::new(
-            actix_web::http::StatusCode::PRECONDITION_REQUIRED,
-            "if_match_required",
-            "send If-Match with the ticket's ETag, e.g. If-Match: \"3\"",
-        ));
+        return Ok(Precondition::Missing);
     };
     let raw = raw.to_str().unwrap_or("").trim();
     if raw == "*" {
-        return Ok(None);
+        return Ok(Precondition::Any);
     }
     let tag = raw.strip_prefix("W/").unwrap_or(raw);
     tag.strip_prefix('"')
         .and_then(|t| t.strip_suffix('"'))
         .unwrap_or(tag)
         .parse()
-        .map(Some)
+        .map(Precondition::Version)
         .map_err(|_| {
             ApiError::bad_request(
                 "invalid_if_match",
@@ -593,7 +600,7 @@ async fn run(
     state: web::Data<AppState>,
     auth: Authenticated,
     id: &str,
-    version: Option<u64>,
+    precondition: Precondition,
     command: impl FnOnce(&mut jiban_persistence::DbConnection) -> Result<Command, ApiError>
     + Send
     + 'static,
@@ -608,7 +615,21 @@ async fn run(
         .run(move |conn| {
             // Scope first: looking up what the body names (an assignee) must not tell an
             // outsider whether it exists (issue 8).
-            usecase::get(conn, id, &actor)?;
+            let current = usecase::get(conn, id, &actor)?;
+            let version = match precondition {
+                Precondition::Missing => {
+                    return Err(ApiError::new(
+                        actix_web::http::StatusCode::PRECONDITION_REQUIRED,
+                        "if_match_required",
+                        format!(
+                            "send If-Match with the ticket's ETag: If-Match: \"{}\"",
+                            current.version
+                        ),
+                    ));
+                }
+                Precondition::Any => None,
+                Precondition::Version(v) => Some(v),
+            };
             let command = command(conn)?;
             usecase::act(conn, &env(&state2), id, version, command, &actor, now)
         })
@@ -790,7 +811,7 @@ async fn comment(
         body: field("/body", Body::parse(&b.body))?,
         internal: b.internal,
     };
-    run(state, auth, &id, None, move |_| Ok(command)).await
+    run(state, auth, &id, Precondition::Any, move |_| Ok(command)).await
 }
 
 #[derive(Deserialize)]

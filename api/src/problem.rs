@@ -367,12 +367,43 @@ pub fn query_error(
     err: actix_web::error::QueryPayloadError,
     _req: &HttpRequest,
 ) -> actix_web::Error {
-    ApiError::new(
-        StatusCode::UNPROCESSABLE_ENTITY,
-        "invalid_query",
-        format!("the query string is invalid: {err}"),
-    )
-    .into()
+    query_problem(&err.to_string()).into()
+}
+
+/// A query string the route's parameters cannot take, as a 422 whose `errors` name the
+/// parameter (issue 8): an unknown one (`unknown_parameter`, with the ones the route
+/// takes), one given twice (`duplicate_parameter`), or another shape error.
+fn query_problem(message: &str) -> ApiError {
+    // serde's words: "unknown field `x`, expected one of `a`, `b`", "duplicate field `x`".
+    let named = |prefix: &str| {
+        message
+            .find(prefix)
+            .map(|at| &message[at + prefix.len()..])
+            .and_then(|rest| rest.split('`').next())
+            .map(str::to_owned)
+    };
+    let error = if let Some(name) = named("unknown field `") {
+        let known: Vec<&str> = message
+            .split_once("expected")
+            .map(|(_, rest)| rest.split('`').skip(1).step_by(2).collect())
+            .unwrap_or_default();
+        let detail = if known.is_empty() {
+            "this route takes no such parameter".to_owned()
+        } else {
+            format!(
+                "this route takes no such parameter; it takes {}",
+                known.join(", ")
+            )
+        };
+        FieldError::parameter(name, "unknown_parameter", detail)
+    } else if let Some(name) = named("duplicate field `") {
+        FieldError::parameter(name, "duplicate_parameter", "give this parameter once")
+    } else {
+        FieldError::parameter("", "invalid_query", "the query string cannot be read")
+    };
+    let mut e = ApiError::invalid(vec![error]);
+    e.0.code = "invalid_query".into();
+    e
 }
 
 pub fn payload_too_large() -> ApiError {
@@ -458,6 +489,23 @@ mod tests {
             (conflict.status().as_u16(), conflict.code()),
             (409, "info_already_requested")
         );
+    }
+
+    #[test]
+    fn query_errors_name_the_parameter() {
+        let e = query_problem("unknown field `role2`, expected one of `role`, `limit`");
+        assert_eq!(e.status(), StatusCode::UNPROCESSABLE_ENTITY);
+        assert_eq!(e.code(), "invalid_query");
+        let f = &e.errors()[0];
+        assert_eq!(
+            (f.parameter.as_deref(), &*f.code),
+            (Some("role2"), "unknown_parameter")
+        );
+        assert!(f.detail.contains("role, limit"), "{}", f.detail);
+        let e = query_problem("duplicate field `status`");
+        assert_eq!(&*e.errors()[0].code, "duplicate_parameter");
+        let e = query_problem("something else");
+        assert_eq!(&*e.errors()[0].code, "invalid_query");
     }
 
     #[test]

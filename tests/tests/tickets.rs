@@ -462,9 +462,11 @@ both_backends!(bad_input_is_a_4xx_naming_the_field, |server| {
     );
     r.problem(422, "invalid_input");
     assert_eq!(r.invalid().len(), 4, "{}", r.body);
-    server
-        .get("/v1/tickets?colour=red", ent)
-        .problem(422, "invalid_query");
+    let r = server.get("/v1/tickets?colour=red", ent);
+    let p = r.problem(422, "invalid_query");
+    // Issue 8: the parameter is named, as for every other bad input.
+    assert_eq!(p["errors"][0]["parameter"], "colour", "{p}");
+    assert_eq!(p["errors"][0]["code"], "unknown_parameter", "{p}");
 });
 
 both_backends!(lists_filter_and_page, |server| {

@@ -11,6 +11,7 @@ pub mod error;
 pub mod notice;
 pub mod ticket;
 pub mod values;
+pub mod visit;
 
 pub use actor::{Actor, User};
 pub use error::{DomainError, ErrorKind};

@@ -176,6 +176,10 @@ uuid_id!(
 uuid_id!(DepartmentId);
 uuid_id!(EnterpriseId);
 uuid_id!(AlertId);
+uuid_id!(
+    /// A liaison's on-site visit (驻厂走访).
+    VisitId
+);
 
 /// A ticket's id: a UUID v7, so ids sort by creation time (DESIGN.md section 7).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]

@@ -9,6 +9,7 @@
 //! - [`migrate`]: the embedded migrations of `migrations/postgres` and `migrations/sqlite`;
 //! - [`outbox`]: notifications queued inside a use case's transaction and claimed by the
 //!   sender worker;
+//! - [`visits`]: liaisons' on-site visits and their links to tickets;
 //! - `testdb` (feature `test-util`): a fresh database per test on either backend.
 
 pub mod alerts;
@@ -22,6 +23,7 @@ pub mod schema;
 pub mod testdb;
 pub mod tickets;
 pub mod types;
+pub mod visits;
 
 pub use conn::{Backend, DbConnection, DbUrl, Pool, PoolConfig, PooledConn, build_pool, write_tx};
 pub use error::StoreError;

@@ -16,6 +16,7 @@ pub mod paging;
 pub mod reference;
 pub mod tickets;
 pub mod users;
+pub mod visits;
 
 use actix_web::web;
 
@@ -30,4 +31,5 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     tickets::configure(cfg);
     alerts::configure(cfg);
     notifications::configure(cfg);
+    visits::configure(cfg);
 }

@@ -72,6 +72,50 @@ impl Params {
         }
     }
 
+    /// An RFC 3339 instant with any offset, or a date `YYYY-MM-DD` meaning 00:00 of it in
+    /// +08:00 (the county's days, DESIGN.md section 4).
+    pub fn instant(&mut self, name: &str, raw: Option<&str>) -> Option<DateTime<Utc>> {
+        let raw = raw?;
+        let parsed = DateTime::parse_from_rfc3339(raw)
+            .map(|t| t.with_timezone(&Utc))
+            .ok()
+            .or_else(|| {
+                chrono::NaiveDate::parse_from_str(raw, "%Y-%m-%d")
+                    .ok()
+                    .map(jiban_domain::deadline::calendar::start_of_day)
+            });
+        if parsed.is_none() {
+            self.bad(
+                name,
+                "invalid",
+                "must be an RFC 3339 instant with offset, or a date YYYY-MM-DD (00:00 +08:00)",
+            );
+        }
+        parsed
+    }
+
+    /// Takes the query's pairs for the `known` names: an unknown name or one given twice
+    /// is named in the 422 (a typo in a filter must not widen the answer silently).
+    pub fn known<'q>(
+        &mut self,
+        pairs: &'q [(String, String)],
+        known: &[&str],
+    ) -> std::collections::HashMap<String, &'q str> {
+        let mut values = std::collections::HashMap::new();
+        for (name, value) in pairs {
+            if !known.contains(&name.as_str()) {
+                self.bad(
+                    name,
+                    "unknown_parameter",
+                    format!("unknown parameter; this list takes {}", known.join(", ")),
+                );
+            } else if values.insert(name.clone(), value.as_str()).is_some() {
+                self.bad(name, "invalid", "is given more than once");
+            }
+        }
+        values
+    }
+
     pub fn cursor(&mut self, raw: Option<&str>) -> Option<(DateTime<Utc>, Uuid)> {
         let c = decode_cursor(raw?);
         if c.is_none() {

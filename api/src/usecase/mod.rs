@@ -16,3 +16,4 @@ pub mod notifications;
 pub mod reference;
 pub mod tickets;
 pub mod users;
+pub mod visits;

@@ -5,7 +5,7 @@ use crate::actor::User;
 use crate::values::{
     AlertId, Body, CategoryCode, ContactMethod, DepartmentId, Description, Disposition,
     DispositionExplanation, EnterpriseId, Explanation, InfoItem, Kind, RatingLevel, Reason,
-    ResultText, TicketId, TicketNumber, Title, Urgency, UserId,
+    ResultText, TicketId, TicketNumber, Title, Urgency, UserId, VisitId,
 };
 
 /// A new ticket. The shell supplies its id (UUID v7) and number (from the year's sequence).
@@ -93,6 +93,14 @@ pub enum Command {
     },
     /// The scanner closes a ticket whose rating window ended unrated (rule 7).
     CloseUnrated,
+    /// Put a liaison's on-site visit on the ticket's timeline (`visit::record` decided the
+    /// visit itself; the texts were parsed there).
+    RecordVisit {
+        visit_id: VisitId,
+        visited_at: chrono::DateTime<chrono::Utc>,
+        purpose: String,
+        summary: String,
+    },
     /// Acknowledge an escalation; `recipients` are the alert's addressees.
     AcknowledgeAlert {
         alert_id: AlertId,
@@ -122,6 +130,7 @@ impl Command {
             Command::Withdraw { .. } => "withdraw",
             Command::CloseUnrated => "close",
             Command::AcknowledgeAlert { .. } => "acknowledge an alert on",
+            Command::RecordVisit { .. } => "link a visit to",
         }
     }
 }

@@ -470,6 +470,26 @@ fn decide_for_user(
             }
             vec![EventData::AlertAcknowledged { alert_id }]
         }
+        Command::RecordVisit {
+            visit_id,
+            visited_at,
+            purpose,
+            summary,
+        } => {
+            // A liaison's on-site visit, at an enterprise it is stationed at (DESIGN.md
+            // section 1); in any status, like a comment: a visit may follow a closed matter up.
+            if !user.is_stationed_at(t.enterprise_id) {
+                return Err(DomainError::NotPermitted(
+                    "only a liaison stationed at the ticket's enterprise links its visits",
+                ));
+            }
+            vec![EventData::Visit {
+                visit_id,
+                visited_at,
+                purpose,
+                summary,
+            }]
+        }
     };
     Ok(events)
 }

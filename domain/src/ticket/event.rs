@@ -8,7 +8,7 @@ use crate::alert::AlertLevel;
 use crate::deadline::{Deadline, DeadlineName, LimitUnit};
 use crate::values::{
     AlertId, CategoryCode, Channel, ContactMethod, DepartmentId, Disposition, EnterpriseId, Kind,
-    RatingLevel, TicketId, TicketNumber, Urgency, UserId,
+    RatingLevel, TicketId, TicketNumber, Urgency, UserId, VisitId,
 };
 
 use super::state::CloseReason;
@@ -159,6 +159,18 @@ pub enum EventData {
         due_at: DateTime<Utc>,
         recipients: Vec<UserId>,
     },
+    /// 驻厂走访: a liaison's on-site visit took this ticket up (DESIGN.md section 1; issue 8).
+    /// Public, so the enterprise reads it in its timeline: rule 8 hides internal comments
+    /// and the administration inside government, and a visit is neither: it is a contact
+    /// with the enterprise, made at its premises with its people, and the enterprise reads
+    /// the visit itself anyway. It changes no state (like a comment, rule 11): meeting the
+    /// contact deadline is a `contact` with method `visit`.
+    Visit {
+        visit_id: VisitId,
+        visited_at: DateTime<Utc>,
+        purpose: String,
+        summary: String,
+    },
     /// A provisional deadline recomputed once its year's calendar was loaded.
     DeadlinesRecomputed {
         deadlines: Box<Deadlines>,
@@ -222,17 +234,19 @@ impl EventData {
             AlertAcknowledged { .. } => "alert_acknowledged",
             Alerted { .. } => "alerted",
             DeadlinesRecomputed { .. } => "deadlines_recomputed",
+            Visit { .. } => "visit",
         }
     }
 
-    /// Whether the event changes the ticket's state and so its `version`: comments, alerts
-    /// and their acknowledgements do not (DESIGN.md section 3, rule 11).
+    /// Whether the event changes the ticket's state and so its `version`: comments, visits,
+    /// alerts and their acknowledgements do not (DESIGN.md section 3, rule 11).
     pub fn changes_state(&self) -> bool {
         !matches!(
             self,
             EventData::Commented { .. }
                 | EventData::AlertAcknowledged { .. }
                 | EventData::Alerted { .. }
+                | EventData::Visit { .. }
         )
     }
 

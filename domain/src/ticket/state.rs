@@ -408,7 +408,8 @@ pub fn evolve(mut t: Ticket, event: &Event) -> Ticket {
         }
         EventData::Commented { .. }
         | EventData::AlertAcknowledged { .. }
-        | EventData::Alerted { .. } => {}
+        | EventData::Alerted { .. }
+        | EventData::Visit { .. } => {}
         EventData::InfoRequested { .. } => {
             t.status = Status::AwaitingInfo;
             t.paused_since = Some(at);

@@ -20,6 +20,7 @@ pub use query::{
     recompute_provisional, visible_alerts,
 };
 pub use rows::StoredEvent;
+pub(crate) use rows::ticket_from_state;
 pub use scan::{Planned, ScanReport, plan, scan, scan_batch};
 pub use store::{
     Context, Created, IDEMPOTENCY_TTL, Idempotency, TicketError, TicketInput, create, events,

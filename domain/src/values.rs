@@ -61,7 +61,12 @@ impl<const MIN: usize, const MAX: usize> Text<MIN, MAX> {
         let trimmed = raw.trim();
         let chars = trimmed.chars().count();
         let allowed = |c: char| Self::MULTILINE && matches!(c, '\n' | '\r' | '\t');
-        if trimmed.chars().any(|c| c.is_control() && !allowed(c)) {
+        // Before trimming: a trailing U+0085 is whitespace to `trim`, and still refused.
+        if raw
+            .chars()
+            .any(|c| c.is_control() && !allowed(c) && !c.is_ascii_whitespace())
+            || trimmed.chars().any(|c| c.is_control() && !allowed(c))
+        {
             return Err(ValueError::ControlCharacter {
                 multiline: Self::MULTILINE,
             });

@@ -406,11 +406,15 @@ both_backends!(refusals_are_named_and_write_nothing, |server| {
             "/purpose",
             "too_long",
         ),
-        (with("purpose", json!("走访\u{0}")), "/purpose", "invalid"),
+        (
+            with("purpose", json!("走访\u{0}")),
+            "/purpose",
+            "control_character",
+        ),
         (
             with("purpose", json!("走访\n第二行")),
             "/purpose",
-            "invalid",
+            "control_character",
         ),
         (with("summary", json!("")), "/summary", "blank"),
         (
@@ -418,13 +422,21 @@ both_backends!(refusals_are_named_and_write_nothing, |server| {
             "/summary",
             "too_long",
         ),
-        (with("summary", json!("面谈\u{0}")), "/summary", "invalid"),
+        (
+            with("summary", json!("面谈\u{0}")),
+            "/summary",
+            "control_character",
+        ),
         (
             with("summary", json!("面谈\u{1b}[31m")),
             "/summary",
-            "invalid",
+            "control_character",
         ),
-        (with("summary", json!("面\u{85}谈")), "/summary", "invalid"),
+        (
+            with("summary", json!("面\u{85}谈")),
+            "/summary",
+            "control_character",
+        ),
         (
             with("ticket_ids", json!(twenty_one)),
             "/ticket_ids",

@@ -283,7 +283,8 @@ impl EventData {
             | Rated { .. }
             | Reopened { .. }
             | Withdrawn { .. }
-            | Closed { .. } => (self.clone(), true),
+            | Closed { .. }
+            | Visit { .. } => (self.clone(), true),
             Assigned { .. }
             | Transferred { .. }
             | ExtensionRequested { .. }

@@ -4,7 +4,7 @@ mod common;
 
 use chrono::{Duration, NaiveDate};
 use common::{World, act, at, user_of};
-use jiban_domain::deadline::{CalendarDay, DayKind, Limit};
+use jiban_domain::deadline::{Adjustment, CalendarDay, DayKind, Limit};
 use jiban_domain::ticket::{
     CloseReason, Command, Decision, EventData, Outcome, Status, Ticket, can_see, decide,
     recompute_provisional, submit,
@@ -949,7 +949,45 @@ fn replaying_the_timeline_gives_the_ticket() {
         .unwrap(),
     );
     timeline.extend(act(&w, &mut t, resolve(), &w.officer, at(2026, 3, 3, 11, 0)).unwrap());
-    assert_eq!(Ticket::replay(&timeline).unwrap(), t);
+
+    // What each prefix of the timeline says, written out here: comparing the replay with `t`
+    // alone would compare `evolve` with itself.
+    let officer = w.officer.id();
+    let paused = Ticket::replay(&timeline[..3]).unwrap();
+    assert_eq!(paused.status, Status::AwaitingInfo);
+    assert_eq!(paused.paused_since, Some(at(2026, 3, 2, 10, 0)));
+    assert_eq!((paused.version, paused.info_requests), (3, 1));
+    let resumed = Ticket::replay(&timeline[..4]).unwrap();
+    assert_eq!(
+        (resumed.status, resumed.paused_since),
+        (Status::InProgress, None)
+    );
+    assert_eq!(
+        resumed.resolve_due.adjustments,
+        vec![Adjustment::Pause {
+            from: at(2026, 3, 2, 10, 0),
+            to: at(2026, 3, 3, 10, 0),
+        }]
+    );
+    let replayed = Ticket::replay(&timeline).unwrap();
+    assert_eq!(replayed.status, Status::Resolved);
+    assert_eq!(replayed.outcome, Some(Outcome::Resolved));
+    assert_eq!(replayed.resolution.as_deref(), Some(result_text().as_str()));
+    assert_eq!(replayed.first_responder_id, officer);
+    assert_eq!(replayed.department_id, Some(w.d1));
+    assert_eq!(replayed.accepted_at, Some(at(2026, 3, 2, 9, 10)));
+    assert_eq!(replayed.resolved_at, Some(at(2026, 3, 3, 11, 0)));
+    assert_eq!(replayed.resolve_due.met_at, Some(at(2026, 3, 3, 11, 0)));
+    assert_eq!(
+        replayed.resolve_due.adjustments,
+        resumed.resolve_due.adjustments
+    );
+    assert!(replayed.rating_due.is_some());
+    assert_eq!(
+        (replayed.version, replayed.updated_at),
+        (5, at(2026, 3, 3, 11, 0))
+    );
+    assert_eq!(replayed, t);
 }
 
 // ----- rule 10: withdraw ----------------------------------------------------------------------------

@@ -647,6 +647,8 @@ both_backends!(the_list_shows_exactly_what_can_see_allows, |db| {
     }
 });
 
+// Each filter keeps some tickets and drops others: with three tickets that differ in every
+// filtered column, a filter that is ignored, or one that drops everything, fails.
 both_backends!(list_filters, |db| {
     let mut conn = db.conn();
     let county = County::new(&mut conn);
@@ -663,6 +665,26 @@ both_backends!(list_filters, |db| {
         ctx,
     )
     .unwrap();
+    // The other enterprise's emergency request, in the intake queue (no department), escalated.
+    let other = create(
+        &mut conn,
+        TicketInput {
+            urgency: Some(Urgency::Emergency),
+            kind: Kind::Request,
+            ..county.input("land", None)
+        },
+        &county.other_enterprise,
+        at(2026, 3, 15, 9, 0),
+        ctx,
+        None,
+    )
+    .unwrap()
+    .ticket;
+    // The column the filter reads, as the scanner's escalation leaves it.
+    diesel::update(tickets::table.filter(tickets::id.eq(DbUuid(other.id.as_uuid()))))
+        .set(tickets::supervised.eq(true))
+        .execute(&mut conn)
+        .unwrap();
     let ids = |filter: TicketFilter, now| -> Vec<_> {
         let mut conn = db.conn();
         list(&mut conn, &county.supervisor, &filter, 100, None, now)
@@ -674,102 +696,129 @@ both_backends!(list_filters, |db| {
     };
     let now = at(2026, 3, 20, 10, 0);
     assert_eq!(
-        ids(
+        ids(TicketFilter::default(), now),
+        [new.id, other.id, old.id],
+        "newest first, all three"
+    );
+    let cases = [
+        (
+            TicketFilter {
+                status: vec![Status::InProgress],
+                ..Default::default()
+            },
+            vec![new.id],
+        ),
+        (
             TicketFilter {
                 status: vec![Status::Submitted],
                 ..Default::default()
             },
-            now
+            vec![other.id, old.id],
         ),
-        [old.id]
-    );
-    assert_eq!(
-        ids(
+        (
             TicketFilter {
                 department_id: Some(county.d1),
                 ..Default::default()
             },
-            now
+            vec![new.id, old.id],
         ),
-        [new.id, old.id]
-    );
-    assert_eq!(
-        ids(
+        (
             TicketFilter {
                 overdue: Some(true),
                 ..Default::default()
             },
-            now
+            vec![other.id, old.id],
         ),
-        [old.id]
-    );
-    assert_eq!(
-        ids(
+        (
             TicketFilter {
                 overdue: Some(false),
                 ..Default::default()
             },
-            now
+            vec![new.id],
         ),
-        [new.id]
-    );
-    assert_eq!(
-        ids(
+        (
             TicketFilter {
                 urgency: Some(Urgency::Emergency),
                 ..Default::default()
             },
-            now
+            vec![other.id],
         ),
-        []
-    );
-    assert_eq!(
-        ids(
+        (
+            TicketFilter {
+                urgency: Some(Urgency::General),
+                ..Default::default()
+            },
+            vec![new.id, old.id],
+        ),
+        (
+            TicketFilter {
+                kind: Some(Kind::Request),
+                ..Default::default()
+            },
+            vec![other.id],
+        ),
+        (
+            TicketFilter {
+                kind: Some(Kind::Complaint),
+                ..Default::default()
+            },
+            vec![new.id, old.id],
+        ),
+        (
             TicketFilter {
                 enterprise_id: Some(county.e2),
                 ..Default::default()
             },
-            now
+            vec![other.id],
         ),
-        []
-    );
-    assert_eq!(
-        ids(
+        (
             TicketFilter {
                 enterprise_id: Some(county.e1),
                 ..Default::default()
             },
-            now
-        )
-        .len(),
-        2
-    );
-    assert_eq!(
-        ids(
+            vec![new.id, old.id],
+        ),
+        (
             TicketFilter {
                 assignee_id: county.officer.id(),
                 ..Default::default()
             },
-            now
+            vec![new.id],
         ),
-        [new.id]
-    );
-    let range = TicketFilter {
-        created_from: Some(at(2026, 3, 1, 0, 0)),
-        created_to: Some(at(2026, 3, 10, 0, 0)),
-        ..Default::default()
-    };
-    assert_eq!(ids(range, now), [old.id]);
-    assert_eq!(
-        ids(
+        (
+            TicketFilter {
+                created_from: Some(at(2026, 3, 1, 0, 0)),
+                created_to: Some(at(2026, 3, 10, 0, 0)),
+                ..Default::default()
+            },
+            vec![old.id],
+        ),
+        (
+            TicketFilter {
+                created_from: Some(at(2026, 3, 10, 0, 0)),
+                ..Default::default()
+            },
+            vec![new.id, other.id],
+        ),
+        (
             TicketFilter {
                 supervised: Some(true),
                 ..Default::default()
             },
-            now
+            vec![other.id],
         ),
-        []
-    );
+        (
+            TicketFilter {
+                supervised: Some(false),
+                ..Default::default()
+            },
+            vec![new.id, old.id],
+        ),
+    ];
+    for (filter, expected) in cases {
+        let described = format!("{filter:?}");
+        assert_eq!(ids(filter, now), expected, "{described}");
+    }
 });
 
 both_backends!(scanners_claim_each_due_ticket_once, |db| {

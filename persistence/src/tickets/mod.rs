@@ -23,7 +23,7 @@ pub use rows::StoredEvent;
 pub use scan::{Planned, ScanReport, plan, scan, scan_batch};
 pub use store::{
     Context, Created, IDEMPOTENCY_TTL, Idempotency, TicketError, TicketInput, create, events,
-    execute, get,
+    execute, get, prune_idempotency_keys,
 };
 
 #[cfg(test)]

@@ -567,6 +567,49 @@ both_backends!(one_idempotency_key_makes_one_ticket, |db| {
     assert!(!later.replayed);
 });
 
+// Housekeeping (DESIGN.md section 8): keys past their day go, younger ones stay and still
+// replay; the whole pass is safe to run twice.
+both_backends!(old_idempotency_keys_are_pruned_and_young_ones_kept, |db| {
+    let mut conn = db.conn();
+    let county = County::new(&mut conn);
+    let filed_with = |conn: &mut DbConnection, key: &str, now| {
+        create(
+            conn,
+            county.input("land", None),
+            &county.enterprise,
+            now,
+            county.ctx(),
+            Some(Idempotency {
+                key,
+                fingerprint: "sha256:aaa",
+            }),
+        )
+        .unwrap()
+    };
+    let now = at(2026, 5, 7, 12, 0);
+    filed_with(&mut conn, "old", now - Duration::hours(25));
+    let young = filed_with(&mut conn, "young", now - Duration::hours(23));
+    let keys = |conn: &mut DbConnection| -> Vec<String> {
+        crate::schema::idempotency_keys::table
+            .select(crate::schema::idempotency_keys::key)
+            .order(crate::schema::idempotency_keys::key)
+            .load(conn)
+            .unwrap()
+    };
+    assert_eq!(keys(&mut conn), ["old", "young"]);
+    let report = crate::housekeeping::run(&mut conn, now, now - Duration::minutes(15)).unwrap();
+    assert_eq!((report.idempotency_keys, report.skipped), (1, false));
+    assert_eq!(keys(&mut conn), ["young"]);
+    let again = crate::housekeeping::run(&mut conn, now, now - Duration::minutes(15)).unwrap();
+    assert_eq!(again.idempotency_keys, 0, "twice is safe");
+    let retried = filed_with(&mut conn, "young", now);
+    assert!(
+        retried.replayed,
+        "a young key still answers its first response"
+    );
+    assert_eq!(retried.ticket.id, young.ticket.id);
+});
+
 both_backends!(events_cannot_be_changed_or_deleted, |db| {
     let mut conn = db.conn();
     let county = County::new(&mut conn);

@@ -4,7 +4,6 @@
 
 use jiban_domain::values::{Text, ValueError};
 
-pub use jiban_domain::deadline::calendar::MAX_NAME_CHARS as CALENDAR_NAME_MAX;
 pub use jiban_domain::values::{CATEGORY_CODE_MAX, EMAIL_MAX, SHORT_TEXT_MAX};
 
 pub const USERNAME_MIN: usize = 3;
@@ -26,7 +25,6 @@ pub const CALENDAR_DAYS_MAX: usize = 366;
 /// The same limits as `u64`, the type `validator`'s length rules take.
 pub mod as_u64 {
     pub const CALENDAR_DAYS_MAX: u64 = super::CALENDAR_DAYS_MAX as u64;
-    pub const CALENDAR_NAME_MAX: u64 = super::CALENDAR_NAME_MAX as u64;
     pub const DEPARTMENT_CODE_MAX: u64 = super::DEPARTMENT_CODE_MAX as u64;
     pub const EMAIL_MAX: u64 = super::EMAIL_MAX as u64;
     pub const ENTERPRISE_NAME_MAX: u64 = super::ENTERPRISE_NAME_MAX as u64;

@@ -2,7 +2,9 @@
 //! counter, a histogram and two gauges do not justify a metrics library.
 //!
 //! Routes are labelled by their pattern (`/v1/users/{id}`), never the raw path, so the
-//! number of series stays bounded; a request that matched no route is `unmatched`.
+//! number of series stays bounded; a request that matched no route is `unmatched`. The
+//! method is bounded the same way: the eight methods of RFC 9110 and PATCH by name,
+//! anything else a client invents as `other`.
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -44,13 +46,25 @@ pub struct PoolGauges {
     pub max_size: u32,
 }
 
+/// The `method` label: a standard method by name, any other as `other`, so that a client
+/// sending made-up methods cannot grow the series without bound.
+pub fn method_label(method: &str) -> &'static str {
+    const STANDARD: [&str; 9] = [
+        "GET", "HEAD", "POST", "PUT", "DELETE", "CONNECT", "OPTIONS", "TRACE", "PATCH",
+    ];
+    STANDARD
+        .into_iter()
+        .find(|m| *m == method)
+        .unwrap_or("other")
+}
+
 impl Metrics {
     pub fn observe(&self, method: &str, route: &str, status: u16, latency: Duration) {
         let seconds = latency.as_secs_f64();
         let mut inner = self.inner.lock().unwrap_or_else(|p| p.into_inner());
         *inner
             .requests
-            .entry((method.to_owned(), route.to_owned(), status))
+            .entry((method_label(method).to_owned(), route.to_owned(), status))
             .or_default() += 1;
         let histogram = inner.durations.entry(route.to_owned()).or_default();
         histogram.count += 1;
@@ -156,5 +170,24 @@ mod tests {
         assert!(text.contains("jiban_db_pool_connections 3\n"));
         assert!(text.contains("jiban_db_pool_idle 2\n"));
         assert_eq!(escape("a\"b\\c\nd"), "a\\\"b\\\\c\\nd");
+    }
+
+    #[test]
+    fn made_up_methods_share_one_series() {
+        let m = Metrics::default();
+        for method in ["FOO", "BAR", "get", "PROPFIND"] {
+            m.observe(method, "unmatched", 405, Duration::from_millis(1));
+        }
+        m.observe("PATCH", "/v1/users/{id}", 200, Duration::from_millis(1));
+        let text = m.render(PoolGauges {
+            connections: 0,
+            idle: 0,
+            max_size: 1,
+        });
+        assert!(text.contains(
+            "jiban_http_requests_total{method=\"other\",route=\"unmatched\",status=\"405\"} 4"
+        ));
+        assert!(text.contains("method=\"PATCH\""));
+        assert!(!text.contains("FOO") && !text.contains("PROPFIND"));
     }
 }

@@ -145,7 +145,13 @@ fn start(config: Config) -> Result<(), StartError> {
                 error,
             })?;
         let (stop, stopped) = watch::channel(false);
-        let handles = if config.alerts {
+        let housekeeping = workers::spawn_housekeeping(
+            pool.clone(),
+            workers.clone(),
+            stopped.clone(),
+            workers::HOUSEKEEPING_INTERVAL,
+        );
+        let mut handles = if config.alerts {
             let mailer = mailer(&config)?;
             workers::spawn(pool, rules, settings, mailer, workers, stopped)
         } else {
@@ -153,6 +159,7 @@ fn start(config: Config) -> Result<(), StartError> {
             workers.set_mode("off");
             Vec::new()
         };
+        handles.push(housekeeping);
         for addr in server.addrs() {
             tracing::info!(%addr, "listening");
         }

@@ -15,6 +15,12 @@
 //! mid-send leaves its claimed rows to come back when their lease ends, with the same
 //! Message-ID. On SIGTERM both finish what they hold (the scanner its batch, the sender
 //! the message in flight) and give back the rest.
+//!
+//! A third loop, **housekeeping** ([`spawn_housekeeping`]), runs on every node whatever
+//! `JIBAN_ALERTS` says: at start and then once an hour it deletes expired refresh tokens,
+//! login attempts older than the throttle window and idempotency keys past their day
+//! (`jiban_persistence::housekeeping`: DELETEs bounded by age, under a PostgreSQL advisory
+//! lock taken without waiting, so one node works while the others skip).
 
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -41,6 +47,9 @@ pub const SEND_BATCH: i64 = 20;
 /// Messages on the wire at once per node, each on its own pooled SMTP connection
 /// (`mail::SMTP_POOL_SIZE`).
 pub const SEND_CONCURRENCY: usize = crate::mail::SMTP_POOL_SIZE as usize;
+
+/// How often a node runs the housekeeping pass (DESIGN.md section 8: at most hourly).
+pub const HOUSEKEEPING_INTERVAL: Duration = Duration::from_secs(3600);
 
 /// What the passes need besides the database.
 #[derive(Clone, Debug)]
@@ -216,6 +225,10 @@ pub struct Stats {
     pub escalated: AtomicU64,
     pub closed: AtomicU64,
     pub sent: AtomicU64,
+    pub housekeeping_passes: AtomicU64,
+    pub pruned_refresh_tokens: AtomicU64,
+    pub pruned_login_attempts: AtomicU64,
+    pub pruned_idempotency_keys: AtomicU64,
     failures: Mutex<[u64; 3]>,
     state: Mutex<State>,
 }
@@ -298,6 +311,24 @@ impl Stats {
             "Mails this node sent.",
             self.sent.load(Ordering::Relaxed),
         );
+        counter(
+            out,
+            "jiban_housekeeping_passes_total",
+            "Housekeeping passes this node ran (skipped ones, held by another node, not counted).",
+            self.housekeeping_passes.load(Ordering::Relaxed),
+        );
+        out.push_str("# HELP jiban_housekeeping_deleted_total Rows this node's housekeeping deleted, by table.\n# TYPE jiban_housekeeping_deleted_total counter\n");
+        for (table, n) in [
+            ("refresh_tokens", &self.pruned_refresh_tokens),
+            ("login_attempts", &self.pruned_login_attempts),
+            ("idempotency_keys", &self.pruned_idempotency_keys),
+        ] {
+            let _ = writeln!(
+                out,
+                "jiban_housekeeping_deleted_total{{table=\"{table}\"}} {}",
+                n.load(Ordering::Relaxed)
+            );
+        }
         let failures = *self.failures.lock().unwrap_or_else(|p| p.into_inner());
         out.push_str("# HELP jiban_mail_failures_total Mails not sent, by class: transient (retried), permanent (5xx), invalid.\n# TYPE jiban_mail_failures_total counter\n");
         for (kind, n) in ["transient", "permanent", "invalid"].iter().zip(failures) {
@@ -431,6 +462,52 @@ pub fn spawn(
         }));
     }
     handles
+}
+
+/// Starts the housekeeping loop: one pass now, then one every `interval`, until `stop`.
+pub fn spawn_housekeeping(
+    pool: Pool,
+    stats: Arc<Stats>,
+    mut stop: watch::Receiver<bool>,
+    interval: Duration,
+) -> actix_web::rt::task::JoinHandle<()> {
+    actix_web::rt::spawn(async move {
+        loop {
+            if *stop.borrow() {
+                break;
+            }
+            let now = crate::now();
+            let attempts_before = now - crate::usecase::auth::THROTTLE_WINDOW;
+            match blocking(&pool, move |conn| {
+                jiban_persistence::housekeeping::run(conn, now, attempts_before)
+            })
+            .await
+            {
+                Ok(report) if !report.skipped => {
+                    stats.housekeeping_passes.fetch_add(1, Ordering::Relaxed);
+                    for (counter, n) in [
+                        (&stats.pruned_refresh_tokens, report.refresh_tokens),
+                        (&stats.pruned_login_attempts, report.login_attempts),
+                        (&stats.pruned_idempotency_keys, report.idempotency_keys),
+                    ] {
+                        counter.fetch_add(n as u64, Ordering::Relaxed);
+                    }
+                    tracing::info!(
+                        refresh_tokens = report.refresh_tokens,
+                        login_attempts = report.login_attempts,
+                        idempotency_keys = report.idempotency_keys,
+                        "housekeeping"
+                    );
+                }
+                Ok(_) => tracing::debug!("housekeeping held by another node; skipped"),
+                Err(e) => tracing::warn!(error = %e, "housekeeping failed; retrying next interval"),
+            }
+            if wait(&mut stop, interval).await {
+                break;
+            }
+        }
+        tracing::info!("housekeeping stopped");
+    })
 }
 
 /// Sleeps for `interval`; `true` when asked to stop (now or during the sleep).

@@ -4,7 +4,7 @@ mod common;
 
 use chrono::{Duration, NaiveDate};
 use common::{World, act, at, user_of};
-use jiban_domain::deadline::{CalendarDay, DayKind, Limit};
+use jiban_domain::deadline::{Adjustment, CalendarDay, DayKind, Limit};
 use jiban_domain::ticket::{
     CloseReason, Command, Decision, EventData, Outcome, Status, Ticket, can_see, decide,
     recompute_provisional, submit,
@@ -460,6 +460,69 @@ fn one_extension_decided_by_a_supervisor() {
     assert_eq!(err.code(), "extension_already_used");
 }
 
+/// DESIGN.md rule 5: an extension is asked for the round it would extend. A request still
+/// pending at resolve or explain lapses; the supervisor cannot approve it later, so it cannot
+/// move a redo's resolve deadline, and the ticket's one extension is spent.
+#[test]
+fn a_pending_extension_lapses_at_resolve_and_never_extends_a_redo() {
+    let ask = Command::RequestExtension {
+        reason: reason("需协调上级供电公司"),
+        amount: 3,
+    };
+    let approve = Command::DecideExtension {
+        approve: true,
+        note: None,
+    };
+    let w = World::new();
+    for explain in [false, true] {
+        let mut t = accepted(&w);
+        act(&w, &mut t, ask.clone(), &w.officer, at(2026, 3, 3, 9, 0)).unwrap();
+        let finish = if explain {
+            Command::Explain {
+                explanation: Explanation::parse(&"因上级政策调整，本项补贴需待省级文件下发后方可兑现，我们已登记并将持续跟进，届时第一时间告知企业。".repeat(2)).unwrap(),
+                policy_basis: reason("省财政厅2026年第3号通知"),
+                plan: None,
+            }
+        } else {
+            resolve()
+        };
+        act(&w, &mut t, finish, &w.officer, at(2026, 3, 3, 10, 0)).unwrap();
+        assert_eq!(t.extension.as_ref().unwrap().decision, Decision::Lapsed);
+        let err = decide(
+            &t,
+            approve.clone(),
+            &w.supervisor,
+            at(2026, 3, 3, 11, 0),
+            &w.rules,
+        )
+        .unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::Conflict);
+
+        act(
+            &w,
+            &mut t,
+            rate(RatingLevel::VeryDissatisfied),
+            &w.enterprise,
+            at(2026, 3, 4, 9, 0),
+        )
+        .unwrap();
+        assert_eq!((t.status, t.redo_count), (Status::InProgress, 1));
+        let due = t.resolve_due.due_at;
+        let err = decide(
+            &t,
+            approve.clone(),
+            &w.supervisor,
+            at(2026, 3, 4, 10, 0),
+            &w.rules,
+        )
+        .unwrap_err();
+        assert_eq!(err.code(), "no_pending_extension");
+        assert_eq!(t.resolve_due.due_at, due);
+        let err = decide(&t, ask.clone(), &w.officer, at(2026, 3, 4, 10, 0), &w.rules).unwrap_err();
+        assert_eq!(err.code(), "extension_already_used");
+    }
+}
+
 // ----- rule 6: feedback is the result ------------------------------------------------------------
 
 /// DESIGN.md rule 6: resolving records the result the enterprise reads and opens the
@@ -886,7 +949,45 @@ fn replaying_the_timeline_gives_the_ticket() {
         .unwrap(),
     );
     timeline.extend(act(&w, &mut t, resolve(), &w.officer, at(2026, 3, 3, 11, 0)).unwrap());
-    assert_eq!(Ticket::replay(&timeline).unwrap(), t);
+
+    // What each prefix of the timeline says, written out here: comparing the replay with `t`
+    // alone would compare `evolve` with itself.
+    let officer = w.officer.id();
+    let paused = Ticket::replay(&timeline[..3]).unwrap();
+    assert_eq!(paused.status, Status::AwaitingInfo);
+    assert_eq!(paused.paused_since, Some(at(2026, 3, 2, 10, 0)));
+    assert_eq!((paused.version, paused.info_requests), (3, 1));
+    let resumed = Ticket::replay(&timeline[..4]).unwrap();
+    assert_eq!(
+        (resumed.status, resumed.paused_since),
+        (Status::InProgress, None)
+    );
+    assert_eq!(
+        resumed.resolve_due.adjustments,
+        vec![Adjustment::Pause {
+            from: at(2026, 3, 2, 10, 0),
+            to: at(2026, 3, 3, 10, 0),
+        }]
+    );
+    let replayed = Ticket::replay(&timeline).unwrap();
+    assert_eq!(replayed.status, Status::Resolved);
+    assert_eq!(replayed.outcome, Some(Outcome::Resolved));
+    assert_eq!(replayed.resolution.as_deref(), Some(result_text().as_str()));
+    assert_eq!(replayed.first_responder_id, officer);
+    assert_eq!(replayed.department_id, Some(w.d1));
+    assert_eq!(replayed.accepted_at, Some(at(2026, 3, 2, 9, 10)));
+    assert_eq!(replayed.resolved_at, Some(at(2026, 3, 3, 11, 0)));
+    assert_eq!(replayed.resolve_due.met_at, Some(at(2026, 3, 3, 11, 0)));
+    assert_eq!(
+        replayed.resolve_due.adjustments,
+        resumed.resolve_due.adjustments
+    );
+    assert!(replayed.rating_due.is_some());
+    assert_eq!(
+        (replayed.version, replayed.updated_at),
+        (5, at(2026, 3, 3, 11, 0))
+    );
+    assert_eq!(replayed, t);
 }
 
 // ----- rule 10: withdraw ----------------------------------------------------------------------------

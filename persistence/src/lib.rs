@@ -15,6 +15,7 @@
 pub mod alerts;
 pub mod conn;
 pub mod error;
+pub mod housekeeping;
 pub mod migrate;
 pub mod outbox;
 pub mod repo;

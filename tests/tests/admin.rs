@@ -571,8 +571,8 @@ both_backends!(the_calendar_is_per_year, |server| {
         admin,
         json!({"days": [
             {"date": "2027-02-08", "kind": "holiday", "name": "春节"},
-            {"date": "2027-01-01", "kind": "holiday", "name": "元旦"},
-            {"date": "2027-02-20", "kind": "workday", "name": "春节调休"},
+            {"date": "2027-01-01", "kind": "holiday", "name": "元旦 "},
+            {"date": "2027-02-20", "kind": "workday", "name": format!(" \u{3000}{}\t", "调".repeat(50))},
         ]}),
     );
     assert_eq!(r.status, 200, "{}", r.body);
@@ -580,6 +580,17 @@ both_backends!(the_calendar_is_per_year, |server| {
     assert_eq!(y["loaded"], true);
     assert_eq!(y["recomputed_tickets"], 0);
     assert_eq!(y["days"][0]["date"], "2027-01-01");
+    // Names are stored trimmed; 50 characters once trimmed is within the limit (rule 12).
+    let names: Vec<Value> = server.get("/v1/calendar/2027", admin).json()["days"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["name"].clone())
+        .collect();
+    assert_eq!(
+        names,
+        vec![json!("元旦"), json!("春节"), json!("调".repeat(50))]
+    );
     assert_eq!(
         server.get("/v1/calendar/2027", admin).json()["days"]
             .as_array()
@@ -617,7 +628,7 @@ both_backends!(the_calendar_is_per_year, |server| {
             "unknown_value",
         ),
         (
-            json!([{"date": "2028-05-01", "kind": "holiday", "name": " "}]),
+            json!([{"date": "2028-05-01", "kind": "holiday", "name": " \u{3000}\n"}]),
             "/days/0/name",
             "name_blank",
         ),

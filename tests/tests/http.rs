@@ -224,6 +224,31 @@ both_backends!(health_readiness_metrics_and_contract, |server| {
     assert_eq!(r.json()["workers"]["mode"], "no_smtp");
 
     server.raw("GET", "/v1/users/not-a-uuid", &[], None);
+    // A made-up method is counted as `other`, not by its name (bounded series).
+    {
+        // ureq sends only standard methods: write this request by hand.
+        use std::io::{Read, Write};
+        let addr = server.base_url().trim_start_matches("http://");
+        let mut tcp = std::net::TcpStream::connect(addr).unwrap();
+        write!(
+            tcp,
+            "BREW /healthz HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
+        )
+        .unwrap();
+        let mut answer = String::new();
+        let _ = tcp.read_to_string(&mut answer);
+        assert!(answer.starts_with("HTTP/1.1 405"), "{answer}");
+    }
+    // The housekeeping pass runs at start, on every node.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while !server
+        .raw("GET", "/metrics", &[], None)
+        .body
+        .contains("jiban_housekeeping_passes_total 1")
+    {
+        assert!(std::time::Instant::now() < deadline, "no housekeeping pass");
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
     let r = server.raw("GET", "/metrics", &[], None);
     assert_eq!(r.status, 200);
     assert!(r.header("content-type").unwrap().starts_with("text/plain"));
@@ -237,9 +262,12 @@ both_backends!(health_readiness_metrics_and_contract, |server| {
         "jiban_http_request_duration_seconds_count{route=\"/healthz\"}",
         "jiban_db_pool_connections ",
         "jiban_db_pool_idle ",
+        "method=\"other\",route=",
+        "jiban_housekeeping_deleted_total{table=\"refresh_tokens\"} 0",
     ] {
         assert!(text.contains(expected), "{expected} in\n{text}");
     }
+    assert!(!text.contains("BREW"), "methods are bounded");
     assert!(
         !text.contains("not-a-uuid"),
         "routes are patterns, not paths"

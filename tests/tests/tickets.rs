@@ -499,24 +499,80 @@ both_backends!(lists_filter_and_page, |server| {
         next = page["next_cursor"].as_str().map(str::to_owned);
     }
     assert_eq!(seen, ids);
-    let utilities = server.get("/v1/tickets?urgency=utilities", ent).json();
-    assert_eq!(utilities["items"].as_array().unwrap().len(), 3);
-    let dept = server
-        .get(
-            &format!(
-                "/v1/tickets?department_id={}&status=submitted,in_progress",
-                county.department_id
-            ),
-            &county.supervisor.token,
-        )
-        .json();
-    assert_eq!(dept["items"].as_array().unwrap().len(), 5);
-    let none = server.get("/v1/tickets?created_to=2020-01-01", ent).json();
-    assert_eq!(none["items"], json!([]));
-    let not_overdue = server
-        .get("/v1/tickets?overdue=false&supervised=false", ent)
-        .json();
-    assert_eq!(not_overdue["items"].as_array().unwrap().len(), 5);
+
+    // Each filter keeps some tickets and drops others, so an ignored filter fails: one more
+    // ticket waits in the intake queue (no department), one of the five is accepted.
+    let mut land = complaint();
+    land["category"] = json!("land");
+    land["kind"] = json!("request");
+    let intake = file(server, ent, land);
+    let intake_id = intake["id"].as_str().unwrap().to_owned();
+    let first = server.get(&format!("/v1/tickets/{}", ids[4]), ent).json();
+    let accepted = ok(act(
+        server,
+        &county.officer.token,
+        &first,
+        "accept",
+        json!({}),
+    ));
+    let sup = &county.supervisor.token;
+    let listed = |q: &str| -> Vec<String> {
+        let page = server.get(&format!("/v1/tickets?{q}"), sup);
+        assert_eq!(page.status, 200, "{q}: {}", page.body);
+        page.json()["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|t| t["id"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    let all: Vec<String> = std::iter::once(intake_id.clone())
+        .chain(ids.iter().cloned())
+        .collect();
+    assert_eq!(listed(""), all);
+    // Urgency: the even ones are utilities (ids is newest first: 4, 3, 2, 1, 0).
+    assert_eq!(
+        listed("urgency=utilities"),
+        vec![ids[0].clone(), ids[2].clone(), ids[4].clone()]
+    );
+    assert_eq!(
+        listed("urgency=general"),
+        vec![intake_id.clone(), ids[1].clone(), ids[3].clone()]
+    );
+    assert_eq!(listed("kind=request"), vec![intake_id.clone()]);
+    assert_eq!(listed("kind=complaint"), ids);
+    assert_eq!(
+        listed(&format!("department_id={}", county.department_id)),
+        ids
+    );
+    assert_eq!(listed("status=in_progress"), vec![ids[4].clone()]);
+    assert_eq!(
+        listed(&format!(
+            "department_id={}&status=submitted",
+            county.department_id
+        )),
+        ids[..4].to_vec()
+    );
+    assert_eq!(
+        listed(&format!(
+            "assignee_id={}",
+            accepted["assignee_id"].as_str().unwrap()
+        )),
+        vec![ids[4].clone()]
+    );
+    // Created range: from the third ticket's instant on (inclusive), and before it.
+    let third = server.get(&format!("/v1/tickets/{}", ids[2]), ent).json();
+    let from = third["created_at"].as_str().unwrap().replace('+', "%2B");
+    assert_eq!(listed(&format!("created_from={from}")), all[..4].to_vec());
+    assert_eq!(listed(&format!("created_to={from}")), all[4..].to_vec());
+    assert_eq!(listed("created_to=2020-01-01"), Vec::<String>::new());
+    // Nothing is overdue yet or supervised (both are filtered for real in
+    // a_bad_rating_reopens_and_supervises and the store's list_filters test).
+    assert_eq!(listed("overdue=false&supervised=false"), all);
+    assert_eq!(listed("overdue=true"), Vec::<String>::new());
+    // The enterprise's own filter view agrees.
+    let mine = server.get("/v1/tickets?urgency=utilities", ent).json();
+    assert_eq!(mine["items"].as_array().unwrap().len(), 3);
 });
 
 both_backends!(a_bad_rating_reopens_and_supervises, |server| {
@@ -555,10 +611,21 @@ both_backends!(a_bad_rating_reopens_and_supervises, |server| {
         (t["redo_count"].as_u64(), t["supervised"].as_bool()),
         (Some(1), Some(true))
     );
-    let supervised = server
-        .get("/v1/tickets?supervised=true", &county.supervisor.token)
-        .json();
-    assert_eq!(supervised["items"][0]["id"], t["id"]);
+    // Another ticket, not supervised: the filter keeps one and drops the other.
+    let calm = file(server, ent, complaint());
+    let ids = |q: &str| -> Vec<Value> {
+        server.get(q, &county.supervisor.token).json()["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|t| t["id"].clone())
+            .collect()
+    };
+    assert_eq!(ids("/v1/tickets?supervised=true"), vec![t["id"].clone()]);
+    assert_eq!(
+        ids("/v1/tickets?supervised=false"),
+        vec![calm["id"].clone()]
+    );
 });
 
 both_backends!(

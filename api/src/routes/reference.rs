@@ -123,7 +123,7 @@ async fn put_category(
 pub struct DayDto {
     date: NaiveDate,
     kind: DayKind,
-    #[validate(length(max = as_u64::CALENDAR_NAME_MAX, code = "name_too_long"))]
+    /// Trimmed and checked by `Calendar::set_year`: lengths count after trimming (rule 12).
     name: String,
 }
 

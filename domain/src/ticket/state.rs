@@ -82,11 +82,16 @@ impl From<Disposition> for CloseReason {
 }
 
 simple_enum!(
-    /// A request's decision, while one waits for a supervisor.
+    /// A request's decision, while one waits for a supervisor. `Lapsed` is an extension's
+    /// only: a request still pending when the ticket is resolved or explained ends
+    /// undecided, so that it cannot later extend a redo's deadline (DESIGN.md rule 5: one
+    /// extension per ticket, for the round it was asked in; rule 7: allowances are per
+    /// ticket, not per redo).
     Decision {
         Pending = "pending",
         Approved = "approved",
         Rejected = "rejected",
+        Lapsed = "lapsed",
     }
 );
 
@@ -548,6 +553,14 @@ pub fn evolve(mut t: Ticket, event: &Event) -> Ticket {
 }
 
 fn finish_round(t: &mut Ticket, at: DateTime<Utc>, rating_due: &Deadline) {
+    // A resolve or explain ends a pending extension request: it lapses (DESIGN.md rule 5).
+    if let Some(ext) = t
+        .extension
+        .as_mut()
+        .filter(|e| e.decision == Decision::Pending)
+    {
+        ext.decision = Decision::Lapsed;
+    }
     t.resolved_at = Some(at);
     t.resolve_due = t.resolve_due.met(at);
     t.rating_due = Some(rating_due.clone());

@@ -198,6 +198,27 @@ pub fn prune_failures(conn: &mut DbConnection, before: DateTime<Utc>) -> Result<
     .execute(conn)?)
 }
 
+/// Deletes the refresh tokens that expired before `before`: none of them can be used again
+/// (housekeeping, DESIGN.md section 8). A token still named as the successor of one that
+/// has not expired is kept, for the chain's foreign key.
+pub fn prune_refresh_tokens(
+    conn: &mut DbConnection,
+    before: DateTime<Utc>,
+) -> Result<usize, StoreError> {
+    let cut = DbInstant::from(before);
+    let live = diesel::alias!(refresh_tokens as live);
+    let successors_of_live = live
+        .filter(live.field(refresh_tokens::expires_at).ge(cut))
+        .filter(live.field(refresh_tokens::replaced_by).is_not_null())
+        .select(live.field(refresh_tokens::replaced_by));
+    Ok(diesel::delete(
+        refresh_tokens::table
+            .filter(refresh_tokens::expires_at.lt(cut))
+            .filter(refresh_tokens::id.nullable().ne_all(successors_of_live)),
+    )
+    .execute(conn)?)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -274,5 +295,73 @@ mod tests {
             1
         );
         assert_eq!(clear_failures(&mut conn, "account:wang").unwrap(), 3);
+    });
+
+    both_backends!(old_attempts_go_and_young_ones_stay, |db| {
+        let mut conn = db.conn();
+        let now = Utc::now();
+        for minutes in [60, 16, 14, 0] {
+            record_failure(
+                &mut conn,
+                &["address:10.0.0.1"],
+                now - Duration::minutes(minutes),
+            )
+            .unwrap();
+        }
+        let window = now - Duration::minutes(15);
+        assert_eq!(prune_failures(&mut conn, window).unwrap(), 2);
+        assert_eq!(
+            prune_failures(&mut conn, window).unwrap(),
+            0,
+            "twice is safe"
+        );
+        let left =
+            recent_failures(&mut conn, "address:10.0.0.1", now - Duration::days(1), 10).unwrap();
+        assert_eq!(
+            left,
+            vec![now, now - Duration::minutes(14)]
+                .into_iter()
+                .map(|t| DbInstant::from(t).get())
+                .collect::<Vec<_>>()
+        );
+    });
+
+    both_backends!(expired_refresh_tokens_go_and_live_ones_stay, |db| {
+        let mut conn = db.conn();
+        let now = Utc::now();
+        let u = user(&mut conn);
+        let id = |_| uuid::Uuid::new_v4();
+        let [old, old_next, live, expired_successor, its_live_parent] = [0; 5].map(id);
+        let day = Duration::days(1);
+        // A rotated chain, both expired: both go.
+        insert_refresh_token(&mut conn, old, u, "h1", now - day, now - day * 31).unwrap();
+        insert_refresh_token(&mut conn, old_next, u, "h2", now - day, now - day * 30).unwrap();
+        assert!(rotate_refresh_token(&mut conn, old, old_next, now - day * 30).unwrap());
+        // Not expired: stays.
+        insert_refresh_token(&mut conn, live, u, "h3", now + day, now).unwrap();
+        // Expired but the successor of a live token: kept for the foreign key.
+        insert_refresh_token(&mut conn, its_live_parent, u, "h4", now + day, now).unwrap();
+        insert_refresh_token(&mut conn, expired_successor, u, "h5", now - day, now).unwrap();
+        assert!(rotate_refresh_token(&mut conn, its_live_parent, expired_successor, now).unwrap());
+
+        assert_eq!(prune_refresh_tokens(&mut conn, now).unwrap(), 2);
+        assert_eq!(
+            prune_refresh_tokens(&mut conn, now).unwrap(),
+            0,
+            "twice is safe"
+        );
+        for (hash, kept) in [
+            ("h1", false),
+            ("h2", false),
+            ("h3", true),
+            ("h4", true),
+            ("h5", true),
+        ] {
+            assert_eq!(
+                find_refresh_token(&mut conn, hash).unwrap().is_some(),
+                kept,
+                "{hash}"
+            );
+        }
     });
 }

@@ -24,7 +24,7 @@ pub(crate) use rows::ticket_from_state;
 pub use scan::{Planned, ScanReport, plan, scan, scan_batch};
 pub use store::{
     Context, Created, IDEMPOTENCY_TTL, Idempotency, TicketError, TicketInput, create, events,
-    execute, get,
+    execute, get, prune_idempotency_keys,
 };
 
 #[cfg(test)]

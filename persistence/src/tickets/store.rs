@@ -237,6 +237,19 @@ fn insert_new(
 
 /// Takes the idempotency key for `new_id`, or finds who took it first: `Some(ticket as
 /// first created)` for a retry, an error for a key reused with another request.
+/// Deletes the idempotency keys whose day is over (`IDEMPOTENCY_TTL`, DESIGN.md section 8):
+/// a retry after that creates a new ticket anyway, so the row only takes space.
+pub fn prune_idempotency_keys(
+    conn: &mut DbConnection,
+    now: DateTime<Utc>,
+) -> Result<usize, StoreError> {
+    use idempotency_keys::dsl as k;
+    Ok(
+        diesel::delete(k::idempotency_keys.filter(k::expires_at.le(DbInstant::from(now))))
+            .execute(conn)?,
+    )
+}
+
 fn claim_key(
     conn: &mut DbConnection,
     user: uuid::Uuid,

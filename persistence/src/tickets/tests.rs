@@ -567,6 +567,49 @@ both_backends!(one_idempotency_key_makes_one_ticket, |db| {
     assert!(!later.replayed);
 });
 
+// Housekeeping (DESIGN.md section 8): keys past their day go, younger ones stay and still
+// replay; the whole pass is safe to run twice.
+both_backends!(old_idempotency_keys_are_pruned_and_young_ones_kept, |db| {
+    let mut conn = db.conn();
+    let county = County::new(&mut conn);
+    let filed_with = |conn: &mut DbConnection, key: &str, now| {
+        create(
+            conn,
+            county.input("land", None),
+            &county.enterprise,
+            now,
+            county.ctx(),
+            Some(Idempotency {
+                key,
+                fingerprint: "sha256:aaa",
+            }),
+        )
+        .unwrap()
+    };
+    let now = at(2026, 5, 7, 12, 0);
+    filed_with(&mut conn, "old", now - Duration::hours(25));
+    let young = filed_with(&mut conn, "young", now - Duration::hours(23));
+    let keys = |conn: &mut DbConnection| -> Vec<String> {
+        crate::schema::idempotency_keys::table
+            .select(crate::schema::idempotency_keys::key)
+            .order(crate::schema::idempotency_keys::key)
+            .load(conn)
+            .unwrap()
+    };
+    assert_eq!(keys(&mut conn), ["old", "young"]);
+    let report = crate::housekeeping::run(&mut conn, now, now - Duration::minutes(15)).unwrap();
+    assert_eq!((report.idempotency_keys, report.skipped), (1, false));
+    assert_eq!(keys(&mut conn), ["young"]);
+    let again = crate::housekeeping::run(&mut conn, now, now - Duration::minutes(15)).unwrap();
+    assert_eq!(again.idempotency_keys, 0, "twice is safe");
+    let retried = filed_with(&mut conn, "young", now);
+    assert!(
+        retried.replayed,
+        "a young key still answers its first response"
+    );
+    assert_eq!(retried.ticket.id, young.ticket.id);
+});
+
 both_backends!(events_cannot_be_changed_or_deleted, |db| {
     let mut conn = db.conn();
     let county = County::new(&mut conn);
@@ -647,6 +690,8 @@ both_backends!(the_list_shows_exactly_what_can_see_allows, |db| {
     }
 });
 
+// Each filter keeps some tickets and drops others: with three tickets that differ in every
+// filtered column, a filter that is ignored, or one that drops everything, fails.
 both_backends!(list_filters, |db| {
     let mut conn = db.conn();
     let county = County::new(&mut conn);
@@ -663,6 +708,26 @@ both_backends!(list_filters, |db| {
         ctx,
     )
     .unwrap();
+    // The other enterprise's emergency request, in the intake queue (no department), escalated.
+    let other = create(
+        &mut conn,
+        TicketInput {
+            urgency: Some(Urgency::Emergency),
+            kind: Kind::Request,
+            ..county.input("land", None)
+        },
+        &county.other_enterprise,
+        at(2026, 3, 15, 9, 0),
+        ctx,
+        None,
+    )
+    .unwrap()
+    .ticket;
+    // The column the filter reads, as the scanner's escalation leaves it.
+    diesel::update(tickets::table.filter(tickets::id.eq(DbUuid(other.id.as_uuid()))))
+        .set(tickets::supervised.eq(true))
+        .execute(&mut conn)
+        .unwrap();
     let ids = |filter: TicketFilter, now| -> Vec<_> {
         let mut conn = db.conn();
         list(&mut conn, &county.supervisor, &filter, 100, None, now)
@@ -674,102 +739,129 @@ both_backends!(list_filters, |db| {
     };
     let now = at(2026, 3, 20, 10, 0);
     assert_eq!(
-        ids(
+        ids(TicketFilter::default(), now),
+        [new.id, other.id, old.id],
+        "newest first, all three"
+    );
+    let cases = [
+        (
+            TicketFilter {
+                status: vec![Status::InProgress],
+                ..Default::default()
+            },
+            vec![new.id],
+        ),
+        (
             TicketFilter {
                 status: vec![Status::Submitted],
                 ..Default::default()
             },
-            now
+            vec![other.id, old.id],
         ),
-        [old.id]
-    );
-    assert_eq!(
-        ids(
+        (
             TicketFilter {
                 department_id: Some(county.d1),
                 ..Default::default()
             },
-            now
+            vec![new.id, old.id],
         ),
-        [new.id, old.id]
-    );
-    assert_eq!(
-        ids(
+        (
             TicketFilter {
                 overdue: Some(true),
                 ..Default::default()
             },
-            now
+            vec![other.id, old.id],
         ),
-        [old.id]
-    );
-    assert_eq!(
-        ids(
+        (
             TicketFilter {
                 overdue: Some(false),
                 ..Default::default()
             },
-            now
+            vec![new.id],
         ),
-        [new.id]
-    );
-    assert_eq!(
-        ids(
+        (
             TicketFilter {
                 urgency: Some(Urgency::Emergency),
                 ..Default::default()
             },
-            now
+            vec![other.id],
         ),
-        []
-    );
-    assert_eq!(
-        ids(
+        (
+            TicketFilter {
+                urgency: Some(Urgency::General),
+                ..Default::default()
+            },
+            vec![new.id, old.id],
+        ),
+        (
+            TicketFilter {
+                kind: Some(Kind::Request),
+                ..Default::default()
+            },
+            vec![other.id],
+        ),
+        (
+            TicketFilter {
+                kind: Some(Kind::Complaint),
+                ..Default::default()
+            },
+            vec![new.id, old.id],
+        ),
+        (
             TicketFilter {
                 enterprise_id: Some(county.e2),
                 ..Default::default()
             },
-            now
+            vec![other.id],
         ),
-        []
-    );
-    assert_eq!(
-        ids(
+        (
             TicketFilter {
                 enterprise_id: Some(county.e1),
                 ..Default::default()
             },
-            now
-        )
-        .len(),
-        2
-    );
-    assert_eq!(
-        ids(
+            vec![new.id, old.id],
+        ),
+        (
             TicketFilter {
                 assignee_id: county.officer.id(),
                 ..Default::default()
             },
-            now
+            vec![new.id],
         ),
-        [new.id]
-    );
-    let range = TicketFilter {
-        created_from: Some(at(2026, 3, 1, 0, 0)),
-        created_to: Some(at(2026, 3, 10, 0, 0)),
-        ..Default::default()
-    };
-    assert_eq!(ids(range, now), [old.id]);
-    assert_eq!(
-        ids(
+        (
+            TicketFilter {
+                created_from: Some(at(2026, 3, 1, 0, 0)),
+                created_to: Some(at(2026, 3, 10, 0, 0)),
+                ..Default::default()
+            },
+            vec![old.id],
+        ),
+        (
+            TicketFilter {
+                created_from: Some(at(2026, 3, 10, 0, 0)),
+                ..Default::default()
+            },
+            vec![new.id, other.id],
+        ),
+        (
             TicketFilter {
                 supervised: Some(true),
                 ..Default::default()
             },
-            now
+            vec![other.id],
         ),
-        []
-    );
+        (
+            TicketFilter {
+                supervised: Some(false),
+                ..Default::default()
+            },
+            vec![new.id, old.id],
+        ),
+    ];
+    for (filter, expected) in cases {
+        let described = format!("{filter:?}");
+        assert_eq!(ids(filter, now), expected, "{described}");
+    }
 });
 
 both_backends!(scanners_claim_each_due_ticket_once, |db| {

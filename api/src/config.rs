@@ -11,6 +11,7 @@
 //! | `JIBAN_POOL_SIZE` | `pool_size` | 8 |
 //! | `JIBAN_PUBLIC_URL` | `public_url` | `http://<bind>` |
 //! | `JIBAN_AUTH_CACHE_SECONDS` | `auth_cache_seconds` | 30 |
+//! | `JIBAN_SESSION_DAYS` | `session_days` | 30 (1 to 365): a login's refresh chain ends then |
 //! | `JIBAN_SMTP_URL` | `smtp_url` | unset: no mail is sent, alerts stay queued |
 //! | `JIBAN_SMTP_CA_FILE` | `smtp_ca_file` | unset: the webpki (Mozilla) roots only |
 //! | `JIBAN_MAIL_FROM` | `mail_from` | `jiban@localhost` |
@@ -49,6 +50,10 @@ pub const DEFAULT_POOL_SIZE: u32 = 8;
 /// Deactivation must stop access tokens within 60 s on every node (DESIGN.md section 7).
 pub const DEFAULT_AUTH_CACHE_SECONDS: u64 = 30;
 pub const MAX_AUTH_CACHE_SECONDS: u64 = 60;
+/// A login's chain of refresh tokens ends this many days after the login, however often
+/// it was refreshed.
+pub const DEFAULT_SESSION_DAYS: u32 = 30;
+pub const MAX_SESSION_DAYS: u32 = 365;
 /// HS256 keys shorter than the hash output (32 bytes) weaken it (RFC 7518 section 3.2).
 pub const MIN_JWT_SECRET_LEN: usize = 32;
 pub const DEFAULT_MAIL_FROM: &str = "jiban@localhost";
@@ -101,6 +106,7 @@ pub struct Config {
     pub pool_size: u32,
     pub public_url: Option<String>,
     pub auth_cache_seconds: u64,
+    pub session_days: u32,
     /// `None`: no mail server; the server starts and notifications wait in the outbox.
     pub smtp: Option<SmtpSettings>,
     /// Extra roots for the mail server's certificate, read and checked at load.
@@ -332,6 +338,7 @@ struct File {
     pool_size: Option<u32>,
     public_url: Option<String>,
     auth_cache_seconds: Option<u64>,
+    session_days: Option<u32>,
     smtp_url: Option<String>,
     smtp_ca_file: Option<String>,
     mail_from: Option<String>,
@@ -419,6 +426,16 @@ impl Config {
                 ),
             });
         }
+        let session_days = match var("JIBAN_SESSION_DAYS") {
+            Some(raw) => parse_number("JIBAN_SESSION_DAYS", &raw)?,
+            None => file.session_days.unwrap_or(DEFAULT_SESSION_DAYS),
+        };
+        if !(1..=MAX_SESSION_DAYS).contains(&session_days) {
+            return Err(ConfigError::Invalid {
+                name: "JIBAN_SESSION_DAYS",
+                reason: format!("{session_days}: use 1 to {MAX_SESSION_DAYS}"),
+            });
+        }
         let public_url = var("JIBAN_PUBLIC_URL")
             .or(file.public_url)
             .map(|u| u.trim_end_matches('/').to_owned());
@@ -498,6 +515,7 @@ impl Config {
             pool_size,
             public_url,
             auth_cache_seconds,
+            session_days,
             smtp,
             smtp_ca,
             mail_from,
@@ -588,6 +606,12 @@ mod tests {
         assert_eq!(c.pool_size, 8);
         assert_eq!(c.log_format, LogFormat::Text);
         assert_eq!(c.auth_cache_seconds, 30);
+        assert_eq!(c.session_days, 30);
+        assert!(load(&[("JIBAN_SESSION_DAYS", "0")]).is_err());
+        assert_eq!(
+            load(&[("JIBAN_SESSION_DAYS", "7")]).unwrap().session_days,
+            7
+        );
         assert!(c.jwt_secret.is_none() && c.admin_password.is_none());
         assert_eq!(c.data_dir(), PathBuf::from("./data"));
         assert!(c.smtp.is_none() && c.smtp_ca.is_none());

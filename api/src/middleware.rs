@@ -6,7 +6,10 @@
 //! - counts it for `/metrics` by method, route pattern and status;
 //! - makes sure every non-2xx body is problem+json: actix answers some statuses itself
 //!   (405 for a known path with another method, 404 for an unknown one) with an empty
-//!   body; those are replaced by the matching problem.
+//!   body; those are replaced by the matching problem;
+//! - marks every answer `X-Content-Type-Options: nosniff`, and every answer to a request
+//!   that carried credentials (`Authorization`) `Cache-Control: no-store`, so no shared or
+//!   browser cache keeps a user's data (issue 8).
 
 use std::time::Instant;
 
@@ -37,6 +40,7 @@ pub async fn observe(
     );
     req.extensions_mut().insert(RequestId(id.clone()));
     let method = req.method().to_string();
+    let authenticated = req.headers().contains_key(header::AUTHORIZATION);
     let state = req.app_data::<web::Data<AppState>>().cloned();
     let span = tracing::info_span!(
         "request",
@@ -69,6 +73,14 @@ pub async fn observe(
     };
     if let Ok(value) = HeaderValue::from_str(&id) {
         res.headers_mut().insert(request_id::HEADER, value);
+    }
+    res.headers_mut().insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    if authenticated {
+        res.headers_mut()
+            .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     }
 
     let latency = started.elapsed();

@@ -21,6 +21,7 @@ use jiban_persistence::{DbUrl, Pool, PoolConfig, build_pool, migrate};
 
 use crate::auth::PrincipalCache;
 use crate::auth::jwt::Keys;
+use crate::auth::password::PasswordWorkers;
 use crate::config::{Config, MIN_JWT_SECRET_LEN, Secret};
 use crate::db::Db;
 use crate::mail::Mailer;
@@ -126,6 +127,9 @@ fn start(config: Config) -> Result<(), StartError> {
         db: Db::new(pool.clone()),
         keys: Keys::new(secret.expose().as_bytes()),
         principals: PrincipalCache::new(Duration::from_secs(config.auth_cache_seconds)),
+        passwords: PasswordWorkers::start(PasswordWorkers::default_size())
+            .map_err(StartError::Server)?,
+        session_days: config.session_days,
         metrics: Metrics::default(),
         public_url,
         enterprise_ticket_url: config

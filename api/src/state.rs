@@ -4,6 +4,7 @@ use std::sync::Arc;
 
 use crate::auth::PrincipalCache;
 use crate::auth::jwt::Keys;
+use crate::auth::password::PasswordWorkers;
 use crate::db::Db;
 use crate::metrics::{Metrics, PoolGauges};
 use crate::rules::RulesCache;
@@ -12,6 +13,10 @@ pub struct AppState {
     pub db: Db,
     pub keys: Keys,
     pub principals: PrincipalCache,
+    /// argon2id on a few threads with reused memory (`auth::password`).
+    pub passwords: PasswordWorkers,
+    /// A login's refresh chain ends this many days after it (`JIBAN_SESSION_DAYS`).
+    pub session_days: u32,
     pub metrics: Metrics,
     /// Where this API is reached from outside, for links in emails (`JIBAN_PUBLIC_URL`).
     pub public_url: String,

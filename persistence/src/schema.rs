@@ -122,6 +122,8 @@ diesel::table! {
         revoked_at -> Nullable<UtcTime>,
         replaced_by -> Nullable<Uuid>,
         created_at -> UtcTime,
+        session_id -> Uuid,
+        session_started_at -> UtcTime,
     }
 }
 

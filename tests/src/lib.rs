@@ -359,6 +359,40 @@ impl TestServer {
         )
     }
 
+    /// `POST /v1/auth/token` sent from the local address `source` (another loopback
+    /// address, such as 127.0.0.2, is another client to the throttle); the status.
+    pub fn try_login_from(&self, source: std::net::IpAddr, username: &str, password: &str) -> u16 {
+        use std::io::{Read, Write};
+        let authority = self.base.trim_start_matches("http://");
+        let server: std::net::SocketAddr = authority.parse().expect("an IP:port base URL");
+        let socket = socket2::Socket::new(
+            socket2::Domain::for_address(server),
+            socket2::Type::STREAM,
+            None,
+        )
+        .expect("a socket");
+        socket
+            .bind(&std::net::SocketAddr::new(source, 0).into())
+            .expect("bind the source address");
+        socket.connect(&server.into()).expect("connect");
+        let mut stream: std::net::TcpStream = socket.into();
+        let body = serde_json::json!({"username": username, "password": password}).to_string();
+        write!(
+            stream,
+            "POST /v1/auth/token HTTP/1.1\r\nHost: {authority}\r\nContent-Type: application/json\r\n\
+             Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            body.len()
+        )
+        .expect("send");
+        let mut answer = String::new();
+        stream.read_to_string(&mut answer).expect("read");
+        answer
+            .split(' ')
+            .nth(1)
+            .and_then(|s| s.parse().ok())
+            .unwrap_or_else(|| panic!("no status in {answer:?}"))
+    }
+
     /// Logs in and returns the token response; panics unless 200.
     pub fn login(&self, username: &str, password: &str) -> Value {
         let r = self.try_login(username, password);

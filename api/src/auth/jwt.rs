@@ -28,6 +28,17 @@ struct Claims {
     iat: i64,
     nbf: i64,
     exp: i64,
+    /// The session (chain of refresh tokens) the token was issued in, so that
+    /// `POST /v1/me/password` can keep the caller's own session and end the others.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    sid: Option<uuid::Uuid>,
+}
+
+/// What a valid access token says.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Verified {
+    pub user: UserId,
+    pub session: Option<uuid::Uuid>,
 }
 
 /// The signing key and the pinned validation rules.
@@ -65,7 +76,7 @@ impl Keys {
     }
 
     /// A signed access token for `user`, valid from `now` for [`ACCESS_TOKEN_SECONDS`].
-    pub fn issue(&self, user: UserId, now: DateTime<Utc>) -> String {
+    pub fn issue(&self, user: UserId, session: uuid::Uuid, now: DateTime<Utc>) -> String {
         let iat = now.timestamp();
         let claims = Claims {
             iss: ISSUER.to_owned(),
@@ -74,6 +85,7 @@ impl Keys {
             iat,
             nbf: iat,
             exp: iat + ACCESS_TOKEN_SECONDS,
+            sid: Some(session),
         };
         jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &self.encoding)
             .expect("HS256 signing with an in-memory key does not fail")
@@ -82,15 +94,20 @@ impl Keys {
     /// The user a token was issued to, if the token is acceptable now. `exp` and `nbf`
     /// are checked by jsonwebtoken against the system clock; `iat` (required by the
     /// claims type) must not lie in the future either.
-    pub fn verify(&self, token: &str, now: DateTime<Utc>) -> Result<UserId, TokenError> {
+    pub fn verify(&self, token: &str, now: DateTime<Utc>) -> Result<Verified, TokenError> {
         let data = jsonwebtoken::decode::<Claims>(token, &self.decoding, &self.validation)?;
         if data.claims.iat > now.timestamp() + LEEWAY_SECONDS {
             return Err(TokenError::IssuedInFuture);
         }
-        data.claims
+        let user = data
+            .claims
             .sub
             .parse::<UserId>()
-            .map_err(|_| TokenError::BadSubject)
+            .map_err(|_| TokenError::BadSubject)?;
+        Ok(Verified {
+            user,
+            session: data.claims.sid,
+        })
     }
 }
 
@@ -103,12 +120,14 @@ mod tests {
         let keys = Keys::new(b"0123456789abcdef0123456789abcdef");
         let user = UserId::from_uuid(uuid::Uuid::new_v4());
         let now = Utc::now();
-        let token = keys.issue(user, now);
-        assert_eq!(keys.verify(&token, now).unwrap(), user);
+        let session = uuid::Uuid::new_v4();
+        let token = keys.issue(user, session, now);
+        let verified = keys.verify(&token, now).unwrap();
+        assert_eq!((verified.user, verified.session), (user, Some(session)));
 
         let other = Keys::new(b"another-secret-another-secret-xx");
         assert!(other.verify(&token, now).is_err(), "another secret");
-        let expired = keys.issue(user, now - chrono::Duration::hours(1));
+        let expired = keys.issue(user, session, now - chrono::Duration::hours(1));
         assert!(keys.verify(&expired, now).is_err(), "expired");
         assert!(keys.verify("garbage", now).is_err());
     }

@@ -36,7 +36,8 @@ use sha2::{Digest, Sha256};
 use crate::problem::ApiError;
 use crate::state::AppState;
 
-/// A refresh token lives 30 days (rotated on each use).
+/// A refresh token lives 30 days (rotated on each use), and never past its session's end
+/// (`JIBAN_SESSION_DAYS`).
 pub const REFRESH_TOKEN_DAYS: i64 = 30;
 
 /// A new refresh token: 32 random bytes, base64url without padding (43 characters).
@@ -110,7 +111,7 @@ impl PrincipalCache {
 /// `WWW-Authenticate: Bearer`) when the `Authorization: Bearer` token is missing, is not
 /// acceptable, or names a user that does not exist or is deactivated.
 #[derive(Debug, Clone)]
-pub struct Authenticated(pub Actor);
+pub struct Authenticated(pub Actor, pub Option<uuid::Uuid>);
 
 impl Authenticated {
     /// The user behind the request (an access token always names one).
@@ -123,6 +124,12 @@ impl Authenticated {
 
     pub fn id(&self) -> UserId {
         self.user().id
+    }
+
+    /// The session the access token was issued in (`None` for tokens from before
+    /// sessions were named).
+    pub fn session(&self) -> Option<uuid::Uuid> {
+        self.1
     }
 
     pub fn role(&self) -> Role {
@@ -165,13 +172,13 @@ impl FromRequest for Authenticated {
         Box::pin(async move {
             let state = state.ok_or_else(|| ApiError::internal("AppState is not registered"))?;
             let token = token?;
-            let id = state.keys.verify(&token, Utc::now()).map_err(|e| {
+            let verified = state.keys.verify(&token, Utc::now()).map_err(|e| {
                 tracing::debug!(error = %e, "access token refused");
                 ApiError::invalid_token("the access token is invalid or expired")
             })?;
-            match state.principals.load(&state.db, id).await? {
+            match state.principals.load(&state.db, verified.user).await? {
                 Some(principal) if principal.active => {
-                    Ok(Authenticated(Actor::User(principal.user)))
+                    Ok(Authenticated(Actor::User(principal.user), verified.session))
                 }
                 _ => Err(ApiError::invalid_token("the account is deactivated or gone").into()),
             }

@@ -1,4 +1,5 @@
-//! `POST /v1/auth/token`, `POST /v1/auth/refresh`, `GET /v1/me` (DESIGN.md section 7).
+//! `POST /v1/auth/token`, `POST /v1/auth/refresh`, `POST /v1/auth/logout`, `GET /v1/me`,
+//! `POST /v1/me/password` (DESIGN.md section 7).
 
 use actix_web::http::header::{CacheControl, CacheDirective};
 use actix_web::{HttpRequest, HttpResponse, web};
@@ -17,7 +18,9 @@ use crate::usecase::{self, users};
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(web::resource("/v1/auth/token").route(web::post().to(token)))
         .service(web::resource("/v1/auth/refresh").route(web::post().to(refresh)))
-        .service(web::resource("/v1/me").route(web::get().to(me)));
+        .service(web::resource("/v1/auth/logout").route(web::post().to(logout)))
+        .service(web::resource("/v1/me").route(web::get().to(me)))
+        .service(web::resource("/v1/me/password").route(web::post().to(change_password)));
 }
 
 #[derive(Deserialize, Validate)]
@@ -68,14 +71,7 @@ async fn token(
     Fields::validate(&body).finish()?;
     let username = body.username.trim().to_lowercase();
     let address = req.peer_addr().map(|a| a.ip());
-    let now = crate::now();
-    let shared = state.clone();
-    let pair = state
-        .db
-        .run(move |conn| {
-            usecase::auth::login(conn, &shared.keys, &username, &body.password, address, now)
-        })
-        .await?;
+    let pair = usecase::auth::login(&state, username, body.password, address, crate::now()).await?;
     Ok(tokens(pair))
 }
 
@@ -87,11 +83,57 @@ async fn refresh(
     Fields::validate(&body).finish()?;
     let now = crate::now();
     let shared = state.clone();
+    let days = state.session_days;
     let pair = state
         .db
-        .run(move |conn| usecase::auth::refresh(conn, &shared.keys, &body.refresh_token, now))
+        .run(move |conn| usecase::auth::refresh(conn, &shared.keys, &body.refresh_token, days, now))
         .await?;
     Ok(tokens(pair))
+}
+
+/// Revokes the refresh token's whole session; 204 whatever the token was (see
+/// `usecase::auth::logout`).
+async fn logout(
+    state: web::Data<AppState>,
+    body: JsonBody<RefreshRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let body = body.into_inner()?;
+    Fields::validate(&body).finish()?;
+    let now = crate::now();
+    state
+        .db
+        .run(move |conn| usecase::auth::logout(conn, &body.refresh_token, now))
+        .await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+#[derive(Deserialize, Validate)]
+#[serde(deny_unknown_fields)]
+pub struct ChangePasswordRequest {
+    #[validate(length(min = 1, max = as_u64::PASSWORD_MAX, code = "invalid_length"))]
+    current_password: String,
+    new_password: String,
+}
+
+async fn change_password(
+    state: web::Data<AppState>,
+    auth: Authenticated,
+    body: JsonBody<ChangePasswordRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let body = body.into_inner()?;
+    let mut fields = Fields::validate(&body);
+    crate::routes::users::check_password(&mut fields, "/new_password", &body.new_password);
+    fields.finish()?;
+    usecase::auth::change_password(
+        &state,
+        auth.id(),
+        auth.session(),
+        body.current_password,
+        body.new_password,
+        crate::now(),
+    )
+    .await?;
+    Ok(HttpResponse::NoContent().finish())
 }
 
 #[derive(Serialize)]

@@ -102,17 +102,17 @@ fn required(pointer: &str, role: Role) -> FieldError {
 }
 
 /// The password must be 10–256 characters; it is not trimmed (spaces are characters).
-fn check_password(fields: &mut Fields, password: &str) {
+pub(crate) fn check_password(fields: &mut Fields, pointer: &str, password: &str) {
     let count = password.chars().count();
     if count < PASSWORD_MIN {
         fields.push(FieldError::body(
-            "/password",
+            pointer,
             "too_short",
             format!("must be at least {PASSWORD_MIN} characters"),
         ));
     } else if count > PASSWORD_MAX {
         fields.push(FieldError::body(
-            "/password",
+            pointer,
             "too_long",
             format!("must be at most {PASSWORD_MAX} characters"),
         ));
@@ -147,7 +147,7 @@ impl CreateUserRequest {
     pub(crate) fn parse(self) -> Result<NewUser, ApiError> {
         let mut fields = Fields::validate(&self);
         let username = fields.parse("/username", limits::username(&self.username));
-        check_password(&mut fields, &self.password);
+        check_password(&mut fields, "/password", &self.password);
         let role = fields.parse("/role", self.role.parse::<Role>());
         let display_name = fields.parse("/display_name", Name::parse(&self.display_name));
         let email = fields.parse("/email", Email::parse(&self.email));
@@ -248,6 +248,8 @@ pub struct UpdateUserRequest {
     #[serde(default, deserialize_with = "double_option")]
     department_id: Option<Option<Uuid>>,
     active: Option<bool>,
+    /// An admin's reset: the user's sessions are revoked.
+    password: Option<String>,
 }
 
 impl UpdateUserRequest {
@@ -261,12 +263,16 @@ impl UpdateUserRequest {
             .email
             .as_deref()
             .and_then(|raw| fields.parse("/email", Email::parse(raw)));
+        if let Some(password) = &self.password {
+            check_password(&mut fields, "/password", password);
+        }
         fields.finish()?;
         Ok(UserPatch {
             display_name: display_name.map(Name::into_string),
             email: email.map(String::from),
             department_id: self.department_id.map(|d| d.map(DepartmentId::from_uuid)),
             active: self.active,
+            password_hash: None,
         })
     }
 }
@@ -278,7 +284,13 @@ async fn update(
     body: JsonBody<UpdateUserRequest>,
 ) -> Result<HttpResponse, ApiError> {
     auth.require_admin()?;
-    let patch = body.into_inner()?.parse()?;
+    let body = body.into_inner()?;
+    let password = body.password.clone();
+    let mut patch = body.parse()?;
+    if let Some(password) = password {
+        // On the password workers, before any connection is taken.
+        patch.password_hash = Some(state.passwords.hash(password).await?);
+    }
     let id = UserId::from_uuid(id.into_inner());
     let admin = auth.id();
     let now = crate::now();

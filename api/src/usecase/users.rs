@@ -105,9 +105,12 @@ pub struct UserPatch {
     pub email: Option<String>,
     pub department_id: Option<Option<DepartmentId>>,
     pub active: Option<bool>,
+    /// A new password's hash (an admin's reset), made before the transaction.
+    pub password_hash: Option<String>,
 }
 
-/// Edits a user. Deactivating revokes its refresh tokens in the same transaction; the
+/// Edits a user. Deactivating or a new password revokes its refresh tokens in the same
+/// transaction; the
 /// caller drops it from this node's principal cache, and other nodes' copies expire
 /// within `JIBAN_AUTH_CACHE_SECONDS`.
 pub fn update(
@@ -156,9 +159,10 @@ pub fn update(
             email: patch.email,
             department_id,
             active: patch.active,
+            password_hash: patch.password_hash.clone(),
         };
         users::update(c, id, changes, now)?;
-        if patch.active == Some(false) {
+        if patch.active == Some(false) || patch.password_hash.is_some() {
             tokens::revoke_all_refresh_tokens(c, id, now)?;
         }
         users::find(c, id)?.ok_or_else(|| ApiError::internal("updated user not found"))

@@ -23,6 +23,10 @@ pub struct RefreshTokenRecord {
     pub revoked_at: Option<DateTime<Utc>>,
     /// The token that replaced this one when it was used (rotation).
     pub replaced_by: Option<uuid::Uuid>,
+    /// The login this token descends from: every token of one chain shares it.
+    pub session_id: uuid::Uuid,
+    /// When that login happened: the chain's absolute lifetime counts from here.
+    pub session_started_at: DateTime<Utc>,
 }
 
 #[derive(Queryable, Selectable)]
@@ -33,6 +37,8 @@ struct Row {
     expires_at: DbInstant,
     revoked_at: Option<DbInstant>,
     replaced_by: Option<DbUuid>,
+    session_id: DbUuid,
+    session_started_at: DbInstant,
 }
 
 impl From<Row> for RefreshTokenRecord {
@@ -43,14 +49,24 @@ impl From<Row> for RefreshTokenRecord {
             expires_at: r.expires_at.get(),
             revoked_at: r.revoked_at.map(DbInstant::get),
             replaced_by: r.replaced_by.map(|u| u.0),
+            session_id: r.session_id.0,
+            session_started_at: r.session_started_at.get(),
         }
     }
+}
+
+/// A session: the chain of refresh tokens that one login starts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Session {
+    pub id: uuid::Uuid,
+    pub started_at: DateTime<Utc>,
 }
 
 pub fn insert_refresh_token(
     conn: &mut DbConnection,
     id: uuid::Uuid,
     user: UserId,
+    session: Session,
     token_hash: &str,
     expires_at: DateTime<Utc>,
     now: DateTime<Utc>,
@@ -58,6 +74,8 @@ pub fn insert_refresh_token(
     diesel::insert_into(refresh_tokens::table)
         .values((
             refresh_tokens::id.eq(DbUuid(id)),
+            refresh_tokens::session_id.eq(DbUuid(session.id)),
+            refresh_tokens::session_started_at.eq(DbInstant::from(session.started_at)),
             refresh_tokens::user_id.eq(DbUuid(user.as_uuid())),
             refresh_tokens::token_hash.eq(token_hash),
             refresh_tokens::expires_at.eq(DbInstant::from(expires_at)),
@@ -129,6 +147,54 @@ pub fn refresh_token_successor(
     Ok(successor.flatten().map(|u| u.0))
 }
 
+/// Revokes every live token of one session (logout); returns how many.
+pub fn revoke_session(
+    conn: &mut DbConnection,
+    session: uuid::Uuid,
+    now: DateTime<Utc>,
+) -> Result<usize, StoreError> {
+    Ok(diesel::update(
+        refresh_tokens::table
+            .filter(refresh_tokens::session_id.eq(DbUuid(session)))
+            .filter(refresh_tokens::revoked_at.is_null()),
+    )
+    .set(refresh_tokens::revoked_at.eq(Some(DbInstant::from(now))))
+    .execute(conn)?)
+}
+
+/// Revokes every live refresh token of a user except those of `keep` (the session that
+/// changed its own password); returns how many.
+pub fn revoke_other_sessions(
+    conn: &mut DbConnection,
+    user: UserId,
+    keep: uuid::Uuid,
+    now: DateTime<Utc>,
+) -> Result<usize, StoreError> {
+    Ok(diesel::update(
+        refresh_tokens::table
+            .filter(refresh_tokens::user_id.eq(DbUuid(user.as_uuid())))
+            .filter(refresh_tokens::session_id.ne(DbUuid(keep)))
+            .filter(refresh_tokens::revoked_at.is_null()),
+    )
+    .set(refresh_tokens::revoked_at.eq(Some(DbInstant::from(now))))
+    .execute(conn)?)
+}
+
+/// Moves the start of every session of `user` (tests of `JIBAN_SESSION_DAYS`, which
+/// cannot wait a month).
+#[cfg(feature = "test-util")]
+pub fn set_session_start(
+    conn: &mut DbConnection,
+    user: UserId,
+    started_at: DateTime<Utc>,
+) -> Result<usize, StoreError> {
+    Ok(diesel::update(
+        refresh_tokens::table.filter(refresh_tokens::user_id.eq(DbUuid(user.as_uuid()))),
+    )
+    .set(refresh_tokens::session_started_at.eq(DbInstant::from(started_at)))
+    .execute(conn)?)
+}
+
 /// Revokes every live refresh token of a user; returns how many.
 pub fn revoke_all_refresh_tokens(
     conn: &mut DbConnection,
@@ -167,22 +233,55 @@ pub fn recent_failures(
         .collect())
 }
 
-/// Records one failed attempt under each key.
+/// Serialises the attempts on `keys` until the caller's transaction ends, so that a
+/// count read after this and the row recorded after it are one step: of fifty concurrent
+/// logins only the first `limit` pass. PostgreSQL: a transaction-scoped advisory lock per
+/// key (in sorted order, so two callers cannot deadlock); SQLite: nothing to do, since
+/// `write_tx`'s `BEGIN IMMEDIATE` already holds the one write lock.
+pub fn lock_attempt_keys(conn: &mut DbConnection, keys: &[&str]) -> Result<(), StoreError> {
+    let DbConnection::Pg(pg) = conn else {
+        return Ok(());
+    };
+    let mut keys = keys.to_vec();
+    keys.sort_unstable();
+    keys.dedup();
+    for key in keys {
+        diesel::sql_query("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))")
+            .bind::<diesel::sql_types::Text, _>(key)
+            .execute(pg)?;
+    }
+    Ok(())
+}
+
+/// Records one failed attempt under each key; returns the rows' ids (a login records its
+/// attempt before checking the password, and forgets it if the password was right).
 pub fn record_failure(
     conn: &mut DbConnection,
     keys: &[&str],
     now: DateTime<Utc>,
-) -> Result<(), StoreError> {
+) -> Result<Vec<uuid::Uuid>, StoreError> {
+    let mut ids = Vec::with_capacity(keys.len());
     for key in keys {
+        let id = uuid::Uuid::new_v4();
         diesel::insert_into(login_attempts::table)
             .values((
-                login_attempts::id.eq(DbUuid(uuid::Uuid::new_v4())),
+                login_attempts::id.eq(DbUuid(id)),
                 login_attempts::key.eq(*key),
                 login_attempts::attempted_at.eq(DbInstant::from(now)),
             ))
             .execute(conn)?;
+        ids.push(id);
     }
-    Ok(())
+    Ok(ids)
+}
+
+/// Deletes the attempts with these ids (a login that turned out not to be a failure).
+pub fn forget_attempts(conn: &mut DbConnection, ids: &[uuid::Uuid]) -> Result<usize, StoreError> {
+    let ids: Vec<DbUuid> = ids.iter().copied().map(DbUuid).collect();
+    Ok(
+        diesel::delete(login_attempts::table.filter(login_attempts::id.eq_any(ids)))
+            .execute(conn)?,
+    )
 }
 
 /// Forgets the failures of a key (a successful login clears its account's).
@@ -257,21 +356,58 @@ mod tests {
             uuid::Uuid::new_v4(),
         );
         let exp = now + Duration::days(30);
-        insert_refresh_token(&mut conn, a, u, "ha", exp, now).unwrap();
-        insert_refresh_token(&mut conn, b, u, "hb", exp, now).unwrap();
+        let s = Session {
+            id: a,
+            started_at: now,
+        };
+        insert_refresh_token(&mut conn, a, u, s, "ha", exp, now).unwrap();
+        insert_refresh_token(&mut conn, b, u, s, "hb", exp, now).unwrap();
         assert!(rotate_refresh_token(&mut conn, a, b, now).unwrap());
-        insert_refresh_token(&mut conn, c, u, "hc", exp, now).unwrap();
+        insert_refresh_token(&mut conn, c, u, s, "hc", exp, now).unwrap();
         assert!(
             !rotate_refresh_token(&mut conn, a, c, now).unwrap(),
             "second use"
         );
         let found = find_refresh_token(&mut conn, "ha").unwrap().unwrap();
         assert_eq!(found.replaced_by, Some(b));
+        assert_eq!(found.session_id, a);
         assert_eq!(refresh_token_successor(&mut conn, a).unwrap(), Some(b));
         assert_eq!(revoke_all_refresh_tokens(&mut conn, u, now).unwrap(), 2);
         assert!(
             !revoke_refresh_token(&mut conn, c, now).unwrap(),
             "already revoked"
+        );
+    });
+
+    both_backends!(sessions_are_revoked_whole, |db| {
+        let mut conn = db.conn();
+        let now = Utc::now();
+        let u = user(&mut conn);
+        let exp = now + Duration::days(30);
+        let (s1, s2) = (uuid::Uuid::new_v4(), uuid::Uuid::new_v4());
+        for (session, hash) in [(s1, "a1"), (s1, "a2"), (s2, "b1")] {
+            let session = Session {
+                id: session,
+                started_at: now,
+            };
+            insert_refresh_token(&mut conn, uuid::Uuid::new_v4(), u, session, hash, exp, now)
+                .unwrap();
+        }
+        assert_eq!(revoke_other_sessions(&mut conn, u, s2, now).unwrap(), 2);
+        assert!(
+            find_refresh_token(&mut conn, "b1")
+                .unwrap()
+                .unwrap()
+                .revoked_at
+                .is_none()
+        );
+        assert_eq!(revoke_session(&mut conn, s2, now).unwrap(), 1);
+        assert!(
+            find_refresh_token(&mut conn, "b1")
+                .unwrap()
+                .unwrap()
+                .revoked_at
+                .is_some()
         );
     });
 
@@ -294,6 +430,9 @@ mod tests {
             prune_failures(&mut conn, now - Duration::minutes(15)).unwrap(),
             1
         );
+        let ids = record_failure(&mut conn, &["account:wang", "address:x"], now).unwrap();
+        assert_eq!(forget_attempts(&mut conn, &ids).unwrap(), 2);
+        lock_attempt_keys(&mut conn, &["account:wang", "address:x"]).unwrap();
         assert_eq!(clear_failures(&mut conn, "account:wang").unwrap(), 3);
     });
 
@@ -333,15 +472,37 @@ mod tests {
         let id = |_| uuid::Uuid::new_v4();
         let [old, old_next, live, expired_successor, its_live_parent] = [0; 5].map(id);
         let day = Duration::days(1);
+        let session = Session {
+            id: uuid::Uuid::new_v4(),
+            started_at: now - day * 31,
+        };
         // A rotated chain, both expired: both go.
-        insert_refresh_token(&mut conn, old, u, "h1", now - day, now - day * 31).unwrap();
-        insert_refresh_token(&mut conn, old_next, u, "h2", now - day, now - day * 30).unwrap();
+        insert_refresh_token(&mut conn, old, u, session, "h1", now - day, now - day * 31).unwrap();
+        insert_refresh_token(
+            &mut conn,
+            old_next,
+            u,
+            session,
+            "h2",
+            now - day,
+            now - day * 30,
+        )
+        .unwrap();
         assert!(rotate_refresh_token(&mut conn, old, old_next, now - day * 30).unwrap());
         // Not expired: stays.
-        insert_refresh_token(&mut conn, live, u, "h3", now + day, now).unwrap();
+        insert_refresh_token(&mut conn, live, u, session, "h3", now + day, now).unwrap();
         // Expired but the successor of a live token: kept for the foreign key.
-        insert_refresh_token(&mut conn, its_live_parent, u, "h4", now + day, now).unwrap();
-        insert_refresh_token(&mut conn, expired_successor, u, "h5", now - day, now).unwrap();
+        insert_refresh_token(&mut conn, its_live_parent, u, session, "h4", now + day, now).unwrap();
+        insert_refresh_token(
+            &mut conn,
+            expired_successor,
+            u,
+            session,
+            "h5",
+            now - day,
+            now,
+        )
+        .unwrap();
         assert!(rotate_refresh_token(&mut conn, its_live_parent, expired_successor, now).unwrap());
 
         assert_eq!(prune_refresh_tokens(&mut conn, now).unwrap(), 2);

@@ -201,6 +201,8 @@ pub struct UserChanges {
     pub email: Option<String>,
     pub department_id: Option<DepartmentId>,
     pub active: Option<bool>,
+    /// A new argon2id PHC string (an admin's reset).
+    pub password_hash: Option<String>,
 }
 
 #[derive(AsChangeset)]
@@ -210,6 +212,7 @@ struct ChangeRow {
     email: Option<String>,
     department_id: Option<DbUuid>,
     active: Option<bool>,
+    password_hash: Option<String>,
     updated_at: DbInstant,
 }
 
@@ -225,6 +228,7 @@ pub fn update(
         email: changes.email,
         department_id: changes.department_id.map(|d| DbUuid(d.as_uuid())),
         active: changes.active,
+        password_hash: changes.password_hash,
         updated_at: DbInstant::from(now),
     };
     let updated = diesel::update(users::table.find(DbUuid(id.as_uuid())))
@@ -239,6 +243,15 @@ pub struct Credentials {
     pub id: UserId,
     pub password_hash: String,
     pub active: bool,
+}
+
+/// The stored password hash of a user, if it exists.
+pub fn password_hash(conn: &mut DbConnection, id: UserId) -> Result<Option<String>, StoreError> {
+    Ok(users::table
+        .find(DbUuid(id.as_uuid()))
+        .select(users::password_hash)
+        .first(conn)
+        .optional()?)
 }
 
 pub fn credentials(

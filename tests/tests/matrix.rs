@@ -1,0 +1,422 @@
+//! The authorization matrix of the ticket routes (issue 8, point 4; DESIGN.md sections 1
+//! and 7): one table, route × role → the status each role gets, run cell by cell on both
+//! backends. Every cell acts on a ticket in the state the action needs, so the status
+//! says who may, not what state allows. A 200 where the table says 404 is a leak.
+
+use jiban_tests::alerts::{AlertCounty, act};
+use jiban_tests::fixture::{create_department, create_enterprise, create_person};
+use jiban_tests::{TestServer, both_backends};
+use serde_json::{Value, json};
+
+/// The roles of the matrix, in column order.
+const ROLES: [&str; 9] = [
+    "admin",
+    "supervisor",
+    "officer",
+    "officer_elsewhere",
+    "liaison",
+    "liaison_elsewhere",
+    "enterprise",
+    "other_enterprise",
+    "anonymous",
+];
+
+/// The state an action needs before it is tried.
+#[derive(Clone, Copy, Debug)]
+enum Before {
+    Submitted,
+    InProgress,
+    AwaitingInfo,
+    ExtensionPending,
+    Resolved,
+    Rated,
+    Appealed,
+}
+
+/// One row: route, the state it needs, its body, and the status per role (ROLES order).
+struct Row {
+    action: &'static str,
+    before: Before,
+    body: fn(&World) -> Value,
+    expect: [u16; 9],
+}
+
+const OUT: u16 = 404;
+const NONE: u16 = 401;
+
+fn rows() -> Vec<Row> {
+    use Before::*;
+    // admin, supervisor, officer, officer_elsewhere, liaison, liaison_elsewhere,
+    // enterprise, other_enterprise, anonymous
+    vec![
+        Row {
+            action: "accept",
+            before: Submitted,
+            body: |_| json!({}),
+            expect: [403, 403, 200, OUT, 200, OUT, 403, OUT, NONE],
+        },
+        Row {
+            action: "dispose",
+            before: Submitted,
+            body: |_| json!({"disposition": "out_of_scope", "explanation": "该事项不属于本平台受理范围，已告知企业通过司法途径解决。"}),
+            expect: [403, 403, 200, OUT, 403, OUT, 403, OUT, NONE],
+        },
+        Row {
+            action: "assign",
+            before: InProgress,
+            body: |w| json!({"assignee_id": w.colleague}),
+            expect: [403, 200, 200, OUT, 403, OUT, 403, OUT, NONE],
+        },
+        Row {
+            action: "transfer",
+            before: InProgress,
+            body: |w| json!({"department_id": w.elsewhere, "reason": "职能调整"}),
+            expect: [403, 200, 200, OUT, 403, OUT, 403, OUT, NONE],
+        },
+        Row {
+            action: "contact",
+            before: InProgress,
+            body: |_| json!({"method": "phone", "summary": "电话联系企业"}),
+            expect: [403, 403, 200, OUT, 200, OUT, 403, OUT, NONE],
+        },
+        Row {
+            action: "comments",
+            before: InProgress,
+            body: |_| json!({"body": "进展如何？", "internal": false}),
+            expect: [403, 200, 200, OUT, 200, OUT, 200, OUT, NONE],
+        },
+        Row {
+            action: "request-info",
+            before: InProgress,
+            body: |_| json!({"items": ["营业执照"]}),
+            expect: [403, 200, 200, OUT, 200, OUT, 403, OUT, NONE],
+        },
+        Row {
+            action: "supply-info",
+            before: AwaitingInfo,
+            body: |_| json!({"body": "已补充营业执照"}),
+            expect: [403, 403, 403, OUT, 200, OUT, 200, OUT, NONE],
+        },
+        Row {
+            action: "extension",
+            before: InProgress,
+            body: |_| json!({"reason": "需跨部门协调", "amount": 2}),
+            expect: [403, 403, 200, OUT, 403, OUT, 403, OUT, NONE],
+        },
+        Row {
+            action: "extension/decision",
+            before: ExtensionPending,
+            body: |_| json!({"approve": true}),
+            expect: [403, 200, 403, OUT, 403, OUT, 403, OUT, NONE],
+        },
+        // A liaison resolves only what it is assigned (it is not, here).
+        Row {
+            action: "resolve",
+            before: InProgress,
+            body: |_| json!({"result": "已协调供电公司恢复厂区供电。"}),
+            expect: [403, 403, 200, OUT, 403, OUT, 403, OUT, NONE],
+        },
+        Row {
+            action: "explain",
+            before: InProgress,
+            body: |_| json!({"explanation": "受现行政策限制，该事项暂无法办理，已向企业详细说明政策依据和后续可行路径，并约定下月回访，届时再次沟通办理进展。", "policy_basis": "《电力供应与使用条例》第二十八条"}),
+            expect: [403, 403, 200, OUT, 403, OUT, 403, OUT, NONE],
+        },
+        Row {
+            action: "rate",
+            before: Resolved,
+            body: |_| json!({"level": "satisfied"}),
+            expect: [403, 403, 403, OUT, 403, OUT, 200, OUT, NONE],
+        },
+        Row {
+            action: "appeal",
+            before: Rated,
+            body: |_| json!({"reason": "评价针对电价政策"}),
+            expect: [403, 403, 200, OUT, 403, OUT, 403, OUT, NONE],
+        },
+        Row {
+            action: "appeal/decision",
+            before: Appealed,
+            body: |_| json!({"uphold": true}),
+            expect: [403, 200, 403, OUT, 403, OUT, 403, OUT, NONE],
+        },
+        Row {
+            action: "withdraw",
+            before: InProgress,
+            body: |_| json!({"reason": "已自行解决"}),
+            expect: [403, 403, 403, OUT, 403, OUT, 200, OUT, NONE],
+        },
+    ]
+}
+
+/// Who is who: tokens per role, and the ids the bodies name.
+struct World {
+    c: AlertCounty,
+    tokens: Vec<Option<String>>,
+    colleague: String,
+    elsewhere: String,
+}
+
+impl World {
+    fn new(server: &TestServer) -> World {
+        let c = AlertCounty::new(server);
+        let elsewhere = create_department(
+            server,
+            &c.admin,
+            &format!("x{}", jiban_tests::fixture::unique()),
+        );
+        let officer_elsewhere = create_person(
+            server,
+            &c.admin,
+            "officer",
+            json!({"department_id": elsewhere}),
+        );
+        let liaison = create_person(server, &c.admin, "liaison", json!({}));
+        let liaison_elsewhere = create_person(server, &c.admin, "liaison", json!({}));
+        let other = create_enterprise(server, &c.admin, "另一家企业");
+        let other_user = create_person(
+            server,
+            &c.admin,
+            "enterprise",
+            json!({"enterprise_id": other}),
+        );
+        for (enterprise, who) in [(&c.enterprise_id, &liaison), (&other, &liaison_elsewhere)] {
+            let r = server.put(
+                &format!("/v1/enterprises/{enterprise}/liaisons"),
+                &c.admin,
+                json!({"liaison_ids": [who.id]}),
+            );
+            assert_eq!(r.status, 200, "{}", r.body);
+        }
+        let tokens = vec![
+            Some(c.admin.clone()),
+            Some(c.supervisor.token.clone()),
+            Some(c.officer.token.clone()),
+            Some(officer_elsewhere.token),
+            Some(liaison.token),
+            Some(liaison_elsewhere.token),
+            Some(c.enterprise_user.token.clone()),
+            Some(other_user.token),
+            None,
+        ];
+        World {
+            colleague: c.colleague.id.clone(),
+            c,
+            tokens,
+            elsewhere,
+        }
+    }
+
+    /// A ticket of the county's enterprise, dispatched to its department, brought to
+    /// `before` by the people whose job it is.
+    fn ticket(&self, server: &TestServer, before: Before) -> Value {
+        let c = &self.c;
+        let t = c.file(server, "utilities", json!({}));
+        if matches!(before, Before::Submitted) {
+            return t;
+        }
+        let mut t = act(server, &c.officer.token, &t, "accept", json!({}));
+        match before {
+            Before::AwaitingInfo => {
+                t = act(
+                    server,
+                    &c.officer.token,
+                    &t,
+                    "request-info",
+                    json!({"items": ["营业执照"]}),
+                );
+            }
+            Before::ExtensionPending => {
+                t = act(
+                    server,
+                    &c.officer.token,
+                    &t,
+                    "extension",
+                    json!({"reason": "需跨部门协调", "amount": 2}),
+                );
+            }
+            Before::Resolved | Before::Rated | Before::Appealed => {
+                t = act(
+                    server,
+                    &c.officer.token,
+                    &t,
+                    "resolve",
+                    json!({"result": "已协调供电公司恢复厂区供电。"}),
+                );
+                if !matches!(before, Before::Resolved) {
+                    t = act(
+                        server,
+                        &c.enterprise_user.token,
+                        &t,
+                        "rate",
+                        json!({"level": "dissatisfied"}),
+                    );
+                }
+                if matches!(before, Before::Appealed) {
+                    t = act(
+                        server,
+                        &c.officer.token,
+                        &t,
+                        "appeal",
+                        json!({"reason": "评价针对电价政策"}),
+                    );
+                }
+            }
+            _ => {}
+        }
+        t
+    }
+}
+
+/// A request as `token` may send it: the version it can read (or "1" when it cannot
+/// read the ticket), a JSON body.
+fn attempt(
+    server: &TestServer,
+    token: Option<&str>,
+    ticket: &Value,
+    action: &str,
+    body: &Value,
+) -> u16 {
+    let id = ticket["id"].as_str().unwrap();
+    let auth = token.map(|t| format!("Bearer {t}"));
+    let mut headers = vec![("content-type", "application/json"), ("if-match", "")];
+    let version = match &auth {
+        Some(_) => {
+            let r = server.call("GET", &format!("/v1/tickets/{id}"), token, None);
+            if r.status == 200 {
+                r.json()["version"].to_string()
+            } else {
+                "1".to_owned()
+            }
+        }
+        None => "1".to_owned(),
+    };
+    let tag = format!("\"{version}\"");
+    headers[1].1 = &tag;
+    if let Some(auth) = &auth {
+        headers.push(("authorization", auth));
+    }
+    server
+        .raw(
+            "POST",
+            &format!("/v1/tickets/{id}/{action}"),
+            &headers,
+            Some(body.to_string().into_bytes()),
+        )
+        .status
+}
+
+both_backends!(
+    every_role_gets_what_the_table_says_on_every_ticket_action,
+    |server| {
+        let w = World::new(server);
+        let mut wrong = Vec::new();
+        for row in rows() {
+            let body = (row.body)(&w);
+            // Refusals change nothing: one ticket serves every refused cell of a row.
+            let shared = w.ticket(server, row.before);
+            for (i, role) in ROLES.iter().enumerate() {
+                let expected = row.expect[i];
+                let ticket = if expected == 200 {
+                    w.ticket(server, row.before)
+                } else {
+                    shared.clone()
+                };
+                let got = attempt(server, w.tokens[i].as_deref(), &ticket, row.action, &body);
+                if got != expected {
+                    wrong.push(format!(
+                        "{} as {role}: {got}, expected {expected}",
+                        row.action
+                    ));
+                }
+            }
+            // The refused cells left the shared ticket as it was.
+            let id = shared["id"].as_str().unwrap();
+            let after = server
+                .get(&format!("/v1/tickets/{id}"), &w.c.supervisor.token)
+                .json();
+            assert_eq!(
+                after["version"], shared["version"],
+                "{}: a refusal wrote",
+                row.action
+            );
+        }
+        assert!(
+            wrong.is_empty(),
+            "{} cells differ:\n{}",
+            wrong.len(),
+            wrong.join("\n")
+        );
+    }
+);
+
+both_backends!(every_role_reads_only_what_it_may, |server| {
+    let w = World::new(server);
+    let t = w.ticket(server, Before::InProgress);
+    let id = t["id"].as_str().unwrap();
+    // admin, supervisor, officer, officer_elsewhere, liaison, liaison_elsewhere,
+    // enterprise, other_enterprise, anonymous
+    let read = [200, 200, 200, OUT, 200, OUT, 200, OUT, NONE];
+    let mut wrong = Vec::new();
+    for (i, role) in ROLES.iter().enumerate() {
+        let token = w.tokens[i].as_deref();
+        for path in [
+            format!("/v1/tickets/{id}"),
+            format!("/v1/tickets/{id}/events"),
+        ] {
+            let got = server.call("GET", &path, token, None).status;
+            if got != read[i] {
+                wrong.push(format!("GET {path} as {role}: {got}, expected {}", read[i]));
+            }
+        }
+        // The list never shows what a single read would not.
+        if let Some(token) = token {
+            let listed = server.get("/v1/tickets?limit=100", token);
+            assert_eq!(listed.status, 200, "{role}: {}", listed.body);
+            let shown = listed.json()["items"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|x| x["id"] == id);
+            if shown != (read[i] == 200) {
+                wrong.push(format!("GET /v1/tickets as {role}: listed {shown}"));
+            }
+        }
+    }
+    // Filing for the county's enterprise: its own user, the stationed liaison, officers and
+    // supervisors on its behalf; admins file nothing; another enterprise's user and a
+    // liaison stationed elsewhere may not.
+    let body = |with_enterprise: bool| {
+        let mut b = json!({"kind": "complaint", "category": "utilities", "title": "停电",
+                           "description": "厂区停电，三条产线停工。"});
+        if with_enterprise {
+            b["enterprise_id"] = json!(w.c.enterprise_id);
+        }
+        b
+    };
+    let file = [403, 201, 201, 201, 201, 403, 201, 403, NONE];
+    for (i, role) in ROLES.iter().enumerate() {
+        // Everyone names the county's enterprise but its own user, who files for itself.
+        let with = *role != "enterprise";
+        let got = server
+            .call(
+                "POST",
+                "/v1/tickets",
+                w.tokens[i].as_deref(),
+                Some(&body(with)),
+            )
+            .status;
+        if got != file[i] {
+            wrong.push(format!(
+                "POST /v1/tickets as {role}: {got}, expected {}",
+                file[i]
+            ));
+        }
+    }
+    assert!(
+        wrong.is_empty(),
+        "{} cells differ:\n{}",
+        wrong.len(),
+        wrong.join("\n")
+    );
+});

@@ -420,3 +420,91 @@ both_backends!(every_role_reads_only_what_it_may, |server| {
         wrong.join("\n")
     );
 });
+
+both_backends!(
+    every_role_gets_what_the_table_says_on_the_other_routes,
+    |server| {
+        let w = World::new(server);
+        let now = chrono::Utc::now().to_rfc3339();
+        let visit = json!({"enterprise_id": w.c.enterprise_id, "visited_at": now,
+                       "purpose": "六必访", "summary": "与企业负责人面谈，了解用电需求。"});
+        // admin, supervisor, officer, officer_elsewhere, liaison, liaison_elsewhere,
+        // enterprise, other_enterprise, anonymous
+        let table: Vec<(&str, &str, Option<Value>, [u16; 9])> = vec![
+            (
+                "GET",
+                "/v1/alerts",
+                None,
+                [200, 200, 200, 200, 200, 200, 403, 403, NONE],
+            ),
+            (
+                "GET",
+                "/v1/notifications",
+                None,
+                [200, 403, 403, 403, 403, 403, 403, 403, NONE],
+            ),
+            (
+                "GET",
+                "/v1/visits",
+                None,
+                [200, 200, 200, 200, 200, 200, 200, 200, NONE],
+            ),
+            (
+                "POST",
+                "/v1/visits",
+                Some(visit),
+                [403, 403, 403, 403, 201, 403, 403, 403, NONE],
+            ),
+            (
+                "GET",
+                "/v1/me",
+                None,
+                [200, 200, 200, 200, 200, 200, 200, 200, NONE],
+            ),
+            (
+                "GET",
+                "/v1/categories",
+                None,
+                [200, 200, 200, 200, 200, 200, 200, 200, NONE],
+            ),
+            (
+                "GET",
+                "/v1/sla-policies",
+                None,
+                [200, 200, 200, 200, 200, 200, 200, 200, NONE],
+            ),
+            (
+                "GET",
+                "/v1/calendar/2026",
+                None,
+                [200, 200, 200, 200, 200, 200, 200, 200, NONE],
+            ),
+            (
+                "POST",
+                "/v1/departments",
+                Some(json!({"code": "matrix", "name": "矩阵"})),
+                [201, 403, 403, 403, 403, 403, 403, 403, NONE],
+            ),
+        ];
+        let mut wrong = Vec::new();
+        for (method, path, body, expect) in table {
+            for (i, role) in ROLES.iter().enumerate() {
+                let got = server
+                    .call(method, path, w.tokens[i].as_deref(), body.as_ref())
+                    .status;
+                if got != expect[i] {
+                    wrong.push(format!(
+                        "{method} {path} as {role}: {got}, expected {}",
+                        expect[i]
+                    ));
+                }
+            }
+        }
+        assert!(
+            wrong.is_empty(),
+            "{} cells differ:\n{}",
+            wrong.len(),
+            wrong.join("\n")
+        );
+    }
+);

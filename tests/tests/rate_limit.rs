@@ -92,3 +92,19 @@ both_backends!(
         assert_eq!(comments(&other, supervisor, &ticket), 7);
     }
 );
+
+// A bad limit stops start-up with the variable's name (the database is never opened, so
+// one backend stands for both).
+#[test]
+fn a_bad_limit_stops_start_up_by_name() {
+    for value in ["-1", "off", "100001"] {
+        let db = jiban_tests::TestDatabase::sqlite();
+        let Err(log) = TestServer::try_start(&db, limited(value)) else {
+            panic!("{value}: the server started");
+        };
+        assert!(
+            log.contains("JIBAN_RATE_LIMIT_PER_MINUTE"),
+            "{value}: {log}"
+        );
+    }
+}

@@ -12,6 +12,7 @@
 //! | `JIBAN_PUBLIC_URL` | `public_url` | `http://<bind>` |
 //! | `JIBAN_AUTH_CACHE_SECONDS` | `auth_cache_seconds` | 30 |
 //! | `JIBAN_SESSION_DAYS` | `session_days` | 30 (1 to 365): a login's refresh chain ends then |
+//! | `JIBAN_RATE_LIMIT_PER_MINUTE` | `rate_limit_per_minute` | 120 writes per user per node (0: off; at most 100000) |
 //! | `JIBAN_SMTP_URL` | `smtp_url` | unset: no mail is sent, alerts stay queued |
 //! | `JIBAN_SMTP_CA_FILE` | `smtp_ca_file` | unset: the webpki (Mozilla) roots only |
 //! | `JIBAN_MAIL_FROM` | `mail_from` | `jiban@localhost` |
@@ -54,6 +55,14 @@ pub const MAX_AUTH_CACHE_SECONDS: u64 = 60;
 /// it was refreshed.
 pub const DEFAULT_SESSION_DAYS: u32 = 30;
 pub const MAX_SESSION_DAYS: u32 = 365;
+/// Authenticated writes per user per minute on one node (`crate::ratelimit`). Two a second
+/// sustained, with a minute's allowance as a burst: more than a person clicks through a
+/// busy client app or an enterprise system files in a normal run (a batch of tickets, a
+/// dozen actions on each), while a client stuck in a retry loop is stopped within a
+/// minute.
+pub const DEFAULT_RATE_LIMIT_PER_MINUTE: u32 = 120;
+/// Above this a limit stops nothing a node could serve; a larger value is a typo.
+pub const MAX_RATE_LIMIT_PER_MINUTE: u32 = 100_000;
 /// HS256 keys shorter than the hash output (32 bytes) weaken it (RFC 7518 section 3.2).
 pub const MIN_JWT_SECRET_LEN: usize = 32;
 pub const DEFAULT_MAIL_FROM: &str = "jiban@localhost";
@@ -107,6 +116,8 @@ pub struct Config {
     pub public_url: Option<String>,
     pub auth_cache_seconds: u64,
     pub session_days: u32,
+    /// Writes per user per minute on this node; 0: no limit.
+    pub rate_limit_per_minute: u32,
     /// `None`: no mail server; the server starts and notifications wait in the outbox.
     pub smtp: Option<SmtpSettings>,
     /// Extra roots for the mail server's certificate, read and checked at load.
@@ -339,6 +350,7 @@ struct File {
     public_url: Option<String>,
     auth_cache_seconds: Option<u64>,
     session_days: Option<u32>,
+    rate_limit_per_minute: Option<u32>,
     smtp_url: Option<String>,
     smtp_ca_file: Option<String>,
     mail_from: Option<String>,
@@ -436,6 +448,20 @@ impl Config {
                 reason: format!("{session_days}: use 1 to {MAX_SESSION_DAYS}"),
             });
         }
+        let rate_limit_per_minute = match var("JIBAN_RATE_LIMIT_PER_MINUTE") {
+            Some(raw) => parse_number("JIBAN_RATE_LIMIT_PER_MINUTE", &raw)?,
+            None => file
+                .rate_limit_per_minute
+                .unwrap_or(DEFAULT_RATE_LIMIT_PER_MINUTE),
+        };
+        if rate_limit_per_minute > MAX_RATE_LIMIT_PER_MINUTE {
+            return Err(ConfigError::Invalid {
+                name: "JIBAN_RATE_LIMIT_PER_MINUTE",
+                reason: format!(
+                    "{rate_limit_per_minute}: use 0 (no limit) to {MAX_RATE_LIMIT_PER_MINUTE}"
+                ),
+            });
+        }
         let public_url = var("JIBAN_PUBLIC_URL")
             .or(file.public_url)
             .map(|u| u.trim_end_matches('/').to_owned());
@@ -516,6 +542,7 @@ impl Config {
             public_url,
             auth_cache_seconds,
             session_days,
+            rate_limit_per_minute,
             smtp,
             smtp_ca,
             mail_from,
@@ -607,6 +634,7 @@ mod tests {
         assert_eq!(c.log_format, LogFormat::Text);
         assert_eq!(c.auth_cache_seconds, 30);
         assert_eq!(c.session_days, 30);
+        assert_eq!(c.rate_limit_per_minute, 120);
         assert!(load(&[("JIBAN_SESSION_DAYS", "0")]).is_err());
         assert_eq!(
             load(&[("JIBAN_SESSION_DAYS", "7")]).unwrap().session_days,
@@ -620,6 +648,32 @@ mod tests {
         assert!(c.enterprise_ticket_url.is_none());
         assert!(c.alerts);
         assert_eq!((c.scan_interval_seconds, c.send_interval_seconds), (30, 5));
+    }
+
+    #[test]
+    fn the_rate_limit_from_environment_and_file() {
+        for (value, expected) in [("0", 0), (" 5 ", 5), ("100000", 100_000)] {
+            let c = load(&[("JIBAN_RATE_LIMIT_PER_MINUTE", value)]).unwrap();
+            assert_eq!(c.rate_limit_per_minute, expected, "{value:?}");
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("jiban.toml");
+        std::fs::write(&path, "rate_limit_per_minute = 30\n").unwrap();
+        let file = [(CONFIG_VAR, path.to_str().unwrap())];
+        assert_eq!(load(&file).unwrap().rate_limit_per_minute, 30);
+        let both = [file[0], ("JIBAN_RATE_LIMIT_PER_MINUTE", "0")];
+        assert_eq!(
+            load(&both).unwrap().rate_limit_per_minute,
+            0,
+            "the environment wins"
+        );
+        std::fs::write(&path, "rate_limit_per_minute = 100001\n").unwrap();
+        match load(&file) {
+            Err(ConfigError::Invalid { name, .. }) => {
+                assert_eq!(name, "JIBAN_RATE_LIMIT_PER_MINUTE")
+            }
+            other => panic!("{other:?}"),
+        }
     }
 
     #[test]
@@ -694,6 +748,10 @@ mod tests {
             ("JIBAN_SCAN_INTERVAL_SECONDS", "3601"),
             ("JIBAN_SEND_INTERVAL_SECONDS", "0"),
             ("JIBAN_SEND_INTERVAL_SECONDS", "soon"),
+            ("JIBAN_RATE_LIMIT_PER_MINUTE", "-1"),
+            ("JIBAN_RATE_LIMIT_PER_MINUTE", "off"),
+            ("JIBAN_RATE_LIMIT_PER_MINUTE", "1.5"),
+            ("JIBAN_RATE_LIMIT_PER_MINUTE", "100001"),
         ] {
             match load(&[(name, value)]) {
                 Err(ConfigError::Invalid { name: n, .. }) => assert_eq!(n, name),

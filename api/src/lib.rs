@@ -7,6 +7,7 @@
 //! - [`auth`]: access and refresh tokens, passwords, the principal cache and the
 //!   [`auth::Authenticated`] extractor that yields the domain's `Actor`;
 //! - [`problem`], [`extract`]: problem+json errors and request bodies;
+//! - [`ratelimit`]: the per-user, per-node write rate limit;
 //! - [`mail`]: notifications over SMTP (lettre, rustls), with what a failure means;
 //! - [`usecase`]: one function per request's database work, one transaction each.
 
@@ -21,6 +22,7 @@ pub mod mail;
 pub mod metrics;
 pub mod middleware;
 pub mod problem;
+pub mod ratelimit;
 pub mod request_id;
 pub mod routes;
 pub mod rules;

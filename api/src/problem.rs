@@ -183,6 +183,19 @@ impl ApiError {
         e
     }
 
+    /// 429 `too_many_requests` with `Retry-After`: the caller's writes passed
+    /// `JIBAN_RATE_LIMIT_PER_MINUTE` on this node ([`crate::ratelimit`]).
+    pub fn too_many_requests(retry_after_seconds: u64, per_minute: u32) -> Self {
+        let retry_after_seconds = retry_after_seconds.max(1);
+        let mut e = Self::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            "too_many_requests",
+            format!("more than {per_minute} writes a minute; retry in {retry_after_seconds} s"),
+        );
+        e.0.retry_after = Some(retry_after_seconds);
+        e
+    }
+
     /// 500: a bug or broken invariant. The body says only "internal error"; `cause` goes
     /// to the log with the request id.
     pub fn internal(cause: impl fmt::Display) -> Self {

@@ -26,6 +26,7 @@ use crate::config::{Config, MIN_JWT_SECRET_LEN, Secret};
 use crate::db::Db;
 use crate::mail::Mailer;
 use crate::metrics::Metrics;
+use crate::ratelimit::WriteLimiter;
 use crate::rules::RulesCache;
 use crate::state::AppState;
 use crate::usecase::bootstrap::{self, ADMIN_USERNAME, Admin};
@@ -131,6 +132,7 @@ fn start(config: Config) -> Result<(), StartError> {
             .map_err(StartError::Server)?,
         session_days: config.session_days,
         metrics: Metrics::default(),
+        write_limiter: WriteLimiter::new(config.rate_limit_per_minute),
         public_url,
         enterprise_ticket_url: config
             .enterprise_ticket_url

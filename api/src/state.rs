@@ -7,6 +7,7 @@ use crate::auth::jwt::Keys;
 use crate::auth::password::PasswordWorkers;
 use crate::db::Db;
 use crate::metrics::{Metrics, PoolGauges};
+use crate::ratelimit::WriteLimiter;
 use crate::rules::RulesCache;
 
 pub struct AppState {
@@ -18,6 +19,9 @@ pub struct AppState {
     /// A login's refresh chain ends this many days after it (`JIBAN_SESSION_DAYS`).
     pub session_days: u32,
     pub metrics: Metrics,
+    /// Writes per user per minute on this node (`JIBAN_RATE_LIMIT_PER_MINUTE`); `None`:
+    /// no limit.
+    pub write_limiter: Option<WriteLimiter>,
     /// Where this API is reached from outside, for links in emails (`JIBAN_PUBLIC_URL`).
     pub public_url: String,
     /// The enterprises' own app's page of a ticket, with `{id}` and `{number}`

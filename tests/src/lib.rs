@@ -100,8 +100,8 @@ impl TestDatabase {
 }
 
 /// How to start a server: environment variables on top of the test defaults
-/// (`JIBAN_JWT_SECRET`, `JIBAN_ADMIN_PASSWORD`, `JIBAN_AUTH_CACHE_SECONDS=1`); `None`
-/// removes a default.
+/// (`JIBAN_JWT_SECRET`, `JIBAN_ADMIN_PASSWORD`, `JIBAN_AUTH_CACHE_SECONDS=1`,
+/// `JIBAN_RATE_LIMIT_PER_MINUTE=0`); `None` removes a default.
 #[derive(Debug, Clone, Default)]
 pub struct Options {
     pub env: Vec<(String, Option<String>)>,
@@ -427,6 +427,9 @@ fn server_command(db: &TestDatabase, options: &Options, log: &std::path::Path) -
         .env("JIBAN_JWT_SECRET", JWT_SECRET)
         .env("JIBAN_ADMIN_PASSWORD", ADMIN_PASSWORD)
         .env("JIBAN_AUTH_CACHE_SECONDS", "1")
+        // Tests set up counties and file hundreds of tickets as one user in seconds; the
+        // write limit is tested on its own (tests/tests/rate_limit.rs).
+        .env("JIBAN_RATE_LIMIT_PER_MINUTE", "0")
         .env("RUST_LOG", "info")
         // The data folder of a PostgreSQL server is ./data: keep it in the test's folder.
         .current_dir(db.dir())

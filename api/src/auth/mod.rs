@@ -8,7 +8,8 @@
 //!   database round trip in steady state, and a deactivation or a change of stations
 //!   reaches every node within that time (the node that made the change drops its copy at
 //!   once).
-//! - [`Authenticated`]: the extractor handlers use; it yields the domain's [`Actor`].
+//! - [`Authenticated`]: the extractor handlers use; it yields the domain's [`Actor`], and
+//!   takes a write from the caller's allowance ([`crate::ratelimit`]).
 //! - Refresh tokens: 32 random bytes, stored as their SHA-256, rotated on use
 //!   ([`crate::usecase::auth`]).
 
@@ -109,7 +110,8 @@ impl PrincipalCache {
 
 /// The authenticated caller, as the rules see it. Extracting it answers 401 (with
 /// `WWW-Authenticate: Bearer`) when the `Authorization: Bearer` token is missing, is not
-/// acceptable, or names a user that does not exist or is deactivated.
+/// acceptable, or names a user that does not exist or is deactivated; and 429
+/// `too_many_requests` when the request is a write past the caller's rate limit.
 #[derive(Debug, Clone)]
 pub struct Authenticated(pub Actor, pub Option<uuid::Uuid>);
 
@@ -169,6 +171,7 @@ impl FromRequest for Authenticated {
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
         let state = req.app_data::<web::Data<AppState>>().cloned();
         let token = bearer_token(req);
+        let write = crate::ratelimit::counts(req.method());
         Box::pin(async move {
             let state = state.ok_or_else(|| ApiError::internal("AppState is not registered"))?;
             let token = token?;
@@ -178,6 +181,11 @@ impl FromRequest for Authenticated {
             })?;
             match state.principals.load(&state.db, verified.user).await? {
                 Some(principal) if principal.active => {
+                    if let (true, Some(limiter)) = (write, &state.write_limiter) {
+                        limiter.take(principal.user.id).map_err(|retry_after| {
+                            ApiError::too_many_requests(retry_after, limiter.per_minute())
+                        })?;
+                    }
                     Ok(Authenticated(Actor::User(principal.user), verified.session))
                 }
                 _ => Err(ApiError::invalid_token("the account is deactivated or gone").into()),

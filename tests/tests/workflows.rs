@@ -1122,6 +1122,18 @@ both_backends!(filed_online_and_rated_very_satisfied, |server| {
         ],
         "the extension request is internal; its approval is told"
     );
+    // Told of the extension granted, not of who decided nor the supervisor's note (Art. 15).
+    let events = server.get(&path(&t, "/events"), ent).json();
+    let granted = events["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["kind"] == "extension_decided")
+        .unwrap()
+        .clone();
+    assert_eq!(granted["data"]["approve"], true, "{granted}");
+    assert_eq!(granted["data"]["note"], Value::Null, "{granted}");
+    assert_eq!(granted["actor_id"], Value::Null, "{granted}");
     enterprise_sees_the_public_part(server, &w, &t);
     hidden(server, &w.officer_b.token, &t);
 });
@@ -1205,6 +1217,16 @@ both_backends!(
             (Some("closed"), Some("rating_window_ended"))
         );
         assert_eq!(closed["rating"], Value::Null);
+        let last = last_event(server, ent, &closed);
+        assert_eq!(
+            (last["kind"].as_str(), last["actor_id"].as_str()),
+            (Some("closed"), None),
+            "the scanner closed it: {last}"
+        );
+        assert_eq!(last["data"]["reason"], "rating_window_ended", "{last}");
+        // Closed: too late to rate.
+        send(server, ent, &closed, "rate", json!({"level": "satisfied"}))
+            .problem(409, "wrong_status");
 
         let officials = timeline(server, sup, &closed);
         assert_eq!(
@@ -1327,3 +1349,90 @@ both_backends!(filed_by_a_supervisor_transferred_and_withdrawn, |server| {
     enterprise_sees_the_public_part(server, &w, &t);
     hidden(server, &w.officer_b.token, &t);
 });
+
+both_backends!(
+    ask_once_and_the_extension_are_per_ticket_not_per_redo,
+    |server| {
+        let w = World::new(server);
+        let (ent, officer) = (w.ent(), w.officer());
+        let t = w.accepted(server);
+        let t = ok(
+            &t,
+            send(
+                server,
+                officer,
+                &t,
+                "request-info",
+                json!({"items": ["营业执照副本"]}),
+            ),
+        );
+        let t = ok(
+            &t,
+            send(server, ent, &t, "supply-info", json!({"body": "已上传"})),
+        );
+        let t = ok(
+            &t,
+            send(
+                server,
+                officer,
+                &t,
+                "extension",
+                json!({"reason": "需协调上级供电公司", "amount": 1}),
+            ),
+        );
+        let t = ok(
+            &t,
+            send(
+                server,
+                w.supervisor(),
+                &t,
+                "extension/decision",
+                json!({"approve": false}),
+            ),
+        );
+        let t = ok(&t, send(server, officer, &t, "resolve", result()));
+        let redo = ok(
+            &t,
+            send(server, ent, &t, "rate", json!({"level": "dissatisfied"})),
+        );
+        assert_eq!(
+            (redo["status"].as_str(), redo["redo_count"].as_u64()),
+            (Some("in_progress"), Some(1))
+        );
+        // DESIGN.md rule 7: the allowances are the ticket's, not the redo's.
+        send(
+            server,
+            officer,
+            &redo,
+            "request-info",
+            json!({"items": ["再补一份"]}),
+        )
+        .problem(409, "info_already_requested");
+        send(
+            server,
+            officer,
+            &redo,
+            "extension",
+            json!({"reason": "再延一次", "amount": 1}),
+        )
+        .problem(409, "extension_already_used");
+        // The supervisor's second request is still there.
+        let asked = ok(
+            &redo,
+            send(
+                server,
+                w.supervisor(),
+                &redo,
+                "request-info",
+                json!({"items": ["最新用电数据"]}),
+            ),
+        );
+        assert_eq!(asked["info_requested"], 2);
+        // A refused extension is internal: neither the request nor its refusal reaches the
+        // enterprise.
+        let seen = kinds(server, ent, &asked);
+        assert!(!seen.iter().any(|k| k.starts_with("extension")), "{seen:?}");
+        assert_eq!(read(server, ent, &asked)["extension"], Value::Null);
+        enterprise_sees_the_public_part(server, &w, &asked);
+    }
+);

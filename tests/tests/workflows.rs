@@ -284,6 +284,16 @@ both_backends!(dispose_closes_with_an_explanation, |server| {
         "/explanation",
         "too_short",
     );
+    // Characters, not bytes nor UTF-16 units; ideographic spaces trim like any other.
+    for padded in ["😀".repeat(19), format!("\u{3000}{}\u{3000}", text(19))] {
+        let mut short = duplicate.clone();
+        short["explanation"] = json!(padded);
+        invalid_at(
+            &send(server, w.officer(), &again, "dispose", short),
+            "/explanation",
+            "too_short",
+        );
+    }
     let mut unlinked = duplicate.clone();
     unlinked["duplicate_of"] = Value::Null;
     invalid_at(
@@ -349,6 +359,7 @@ both_backends!(dispose_closes_with_an_explanation, |server| {
     // Redirect, with exactly 20 characters; out of scope.
     for (disposition, explanation) in [
         ("redirect", format!(" {} ", text(20))),
+        ("redirect", "😀".repeat(20)),
         (
             "out_of_scope",
             "该事项属司法程序范围，请通过法院途径依法解决。".to_owned(),
@@ -370,6 +381,12 @@ both_backends!(dispose_closes_with_an_explanation, |server| {
             (Some("closed"), Some(disposition))
         );
         assert_eq!(done["duplicate_of"], Value::Null);
+        let event = last_event(server, w.ent(), &done);
+        assert_eq!(
+            event["data"]["explanation"],
+            explanation.trim(),
+            "the stored text is the trimmed one"
+        );
     }
 
     // An accepted ticket is not disposed of.
@@ -661,6 +678,17 @@ both_backends!(request_info_once_and_supply_it, |server| {
     for token in [w.officer(), w.supervisor(), w.c.admin.as_str()] {
         send(server, token, &asked, "supply-info", supply.clone()).problem(403, "not_permitted");
     }
+    let far_liaison = create_person(server, &w.c.admin, "liaison", json!({}));
+    for outsider in [&w.officer_b, &far_liaison] {
+        send(
+            server,
+            &outsider.token,
+            &asked,
+            "supply-info",
+            supply.clone(),
+        )
+        .problem(404, "not_found");
+    }
     let supplied = ok(
         &asked,
         send(server, w.ent(), &asked, "supply-info", supply.clone()),
@@ -730,6 +758,13 @@ both_backends!(
         short["explanation"] = json!(format!("  {}  ", text(49)));
         invalid_at(
             &send(server, w.officer(), &t, "explain", short),
+            "/explanation",
+            "too_short",
+        );
+        let mut emoji = explanation();
+        emoji["explanation"] = json!("😀".repeat(49));
+        invalid_at(
+            &send(server, w.officer(), &t, "explain", emoji),
             "/explanation",
             "too_short",
         );
@@ -837,6 +872,14 @@ both_backends!(
             )
             .problem(403, "not_permitted");
         }
+        send(
+            server,
+            &w.officer_b.token,
+            &appealed,
+            "appeal/decision",
+            json!({"uphold": true}),
+        )
+        .problem(404, "not_found");
         let upheld = ok(
             &appealed,
             send(
@@ -1136,6 +1179,21 @@ both_backends!(filed_online_and_rated_very_satisfied, |server| {
     assert_eq!(granted["actor_id"], Value::Null, "{granted}");
     enterprise_sees_the_public_part(server, &w, &t);
     hidden(server, &w.officer_b.token, &t);
+    // Each event carries the ticket's version after its command; seq counts them.
+    let events = server.get(&path(&t, "/events"), sup).json();
+    let items = events["items"].as_array().unwrap();
+    let versions: Vec<u64> = items
+        .iter()
+        .map(|e| e["version"].as_u64().unwrap())
+        .collect();
+    let seqs: Vec<u64> = items.iter().map(|e| e["seq"].as_u64().unwrap()).collect();
+    assert_eq!(seqs, (1..=items.len() as u64).collect::<Vec<_>>());
+    assert_eq!(
+        versions,
+        [1, 2, 3, 4, 5, 6, 7, 8, 9, 9],
+        "rated and closed are one command"
+    );
+    assert_eq!(versions.last().copied(), t["version"].as_u64());
 });
 
 both_backends!(

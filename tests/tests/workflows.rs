@@ -960,6 +960,20 @@ both_backends!(
             Value::Null,
             "an appeal is internal"
         );
+        let listed = server.get("/v1/tickets?status=closed", w.ent()).json();
+        let mine = listed["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|i| i["id"] == rejected["id"])
+            .unwrap()
+            .clone();
+        assert_eq!(mine["rating"]["level"], "basically_satisfied", "{mine}");
+        assert_eq!(
+            mine["rating"]["appeal"],
+            Value::Null,
+            "nor in the list: {mine}"
+        );
         assert_eq!(
             kinds(server, w.ent(), &rejected),
             ["submitted", "accepted", "resolved", "rated", "closed"]

@@ -29,6 +29,7 @@ pub mod rules;
 pub mod server;
 pub mod state;
 pub mod telemetry;
+pub mod time;
 pub mod usecase;
 pub mod workers;
 

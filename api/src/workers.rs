@@ -237,6 +237,7 @@ pub struct Stats {
 pub struct State {
     /// `on`, `off` (`JIBAN_ALERTS=off`) or `no_smtp` (scanner on, mail kept queued).
     pub mode: &'static str,
+    #[serde(serialize_with = "crate::time::serialize_opt")]
     pub scanner_last_pass_at: Option<DateTime<Utc>>,
     /// How late the earliest due alert was when the last pass began, in seconds.
     pub scanner_lag_seconds: f64,

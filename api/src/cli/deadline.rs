@@ -5,11 +5,11 @@ use std::collections::BTreeSet;
 use std::io::Write as _;
 use std::process::ExitCode;
 
-use chrono::{DateTime, Datelike, NaiveDate, NaiveDateTime, SecondsFormat, Utc};
+use chrono::{DateTime, Datelike, NaiveDate, NaiveDateTime, Utc};
 use clap::Args;
 use serde::Serialize;
 
-use jiban_domain::deadline::calendar::{last_day, local_date, zone};
+use jiban_domain::deadline::calendar::{last_day, local_date};
 use jiban_domain::deadline::{Calendar, Deadline, SlaTable};
 use jiban_domain::values::Urgency;
 
@@ -93,12 +93,8 @@ fn assumed_years(deadline: &Deadline, calendar: &Calendar) -> Vec<i32> {
         .collect()
 }
 
-/// An instant as RFC 3339 at +08:00, the county's zone; fractions of a second only when
-/// there are some.
-pub(super) fn local_rfc3339(at: DateTime<Utc>) -> String {
-    at.with_timezone(&zone())
-        .to_rfc3339_opts(SecondsFormat::AutoSi, false)
-}
+/// An instant as RFC 3339 at +08:00, the county's zone, as the API answers it.
+pub(super) use crate::time::rfc3339 as local_rfc3339;
 
 /// Prints the report on stdout, and each warning on stderr too.
 pub(super) fn run(args: &DeadlineArgs) -> ExitCode {

@@ -40,10 +40,13 @@ pub struct AlertResponse {
     /// `warning` (预警), `overdue` (超期) or `escalation` (督办).
     level: &'static str,
     /// The deadline's instant the alert is about.
+    #[serde(serialize_with = "crate::time::serialize")]
     due_at: DateTime<Utc>,
+    #[serde(serialize_with = "crate::time::serialize")]
     created_at: DateTime<Utc>,
     /// Only an escalation needs acknowledging.
     needs_ack: bool,
+    #[serde(serialize_with = "crate::time::serialize_opt")]
     acknowledged_at: Option<DateTime<Utc>>,
     acknowledged_by: Option<Uuid>,
     recipients: Vec<Uuid>,

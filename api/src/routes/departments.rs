@@ -29,6 +29,7 @@ pub struct DepartmentResponse {
     id: DepartmentId,
     code: String,
     name: String,
+    #[serde(serialize_with = "crate::time::serialize")]
     created_at: DateTime<Utc>,
 }
 

@@ -49,7 +49,9 @@ pub struct EnterpriseResponse {
     contact_email: String,
     paired_leader_id: Option<UserId>,
     liaisons: Vec<LiaisonResponse>,
+    #[serde(serialize_with = "crate::time::serialize")]
     created_at: DateTime<Utc>,
+    #[serde(serialize_with = "crate::time::serialize")]
     updated_at: DateTime<Utc>,
 }
 

@@ -31,10 +31,13 @@ pub struct NotificationResponse {
     status: &'static str,
     attempts: i32,
     rejections: i32,
+    #[serde(serialize_with = "crate::time::serialize")]
     next_attempt_at: DateTime<Utc>,
     last_error: Option<String>,
     ticket_id: Option<Uuid>,
+    #[serde(serialize_with = "crate::time::serialize")]
     created_at: DateTime<Utc>,
+    #[serde(serialize_with = "crate::time::serialize_opt")]
     sent_at: Option<DateTime<Utc>>,
 }
 

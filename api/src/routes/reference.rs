@@ -134,6 +134,7 @@ pub struct DayDto {
 pub struct CalendarResponse {
     year: i32,
     loaded: bool,
+    #[serde(serialize_with = "crate::time::serialize_opt")]
     loaded_at: Option<DateTime<Utc>>,
     days: Vec<DayDto>,
     /// PUT only: tickets whose provisional deadlines the new year moved.
@@ -240,6 +241,7 @@ pub struct SlaResponse {
     contact: LimitDto,
     resolve: LimitDto,
     basis: String,
+    #[serde(serialize_with = "crate::time::serialize")]
     updated_at: DateTime<Utc>,
 }
 

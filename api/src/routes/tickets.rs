@@ -9,8 +9,9 @@ use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::{DateTime, NaiveDate, Utc};
 use jiban_domain::Actor;
+use jiban_domain::deadline::LimitUnit;
 use jiban_domain::deadline::calendar::start_of_day;
-use jiban_domain::ticket::{Command, Extension, Rating, Status, Ticket};
+use jiban_domain::ticket::{Command, Decision, Extension, Rating, Status, Ticket};
 use jiban_domain::values::{
     Body, CategoryCode, ContactMethod, DepartmentId, Description, Disposition,
     DispositionExplanation, EnterpriseId, Explanation, InfoItem, Kind, RatingLevel, Reason,
@@ -100,14 +101,21 @@ pub struct TicketResponse {
     first_responder_id: Option<UserId>,
     department_id: Option<DepartmentId>,
     assignee_id: Option<UserId>,
+    #[serde(serialize_with = "crate::time::serialize")]
     accept_due_at: DateTime<Utc>,
+    #[serde(serialize_with = "crate::time::serialize")]
     contact_due_at: DateTime<Utc>,
+    #[serde(serialize_with = "crate::time::serialize")]
     resolve_due_at: DateTime<Utc>,
     /// Some deadline assumed Monday to Friday for a year with no calendar yet.
     deadlines_provisional: bool,
+    #[serde(serialize_with = "crate::time::serialize_opt")]
     accepted_at: Option<DateTime<Utc>>,
+    #[serde(serialize_with = "crate::time::serialize_opt")]
     contacted_at: Option<DateTime<Utc>>,
+    #[serde(serialize_with = "crate::time::serialize_opt")]
     resolved_at: Option<DateTime<Utc>>,
+    #[serde(serialize_with = "crate::time::serialize_opt")]
     closed_at: Option<DateTime<Utc>>,
     paused: bool,
     supervised: bool,
@@ -115,7 +123,7 @@ pub struct TicketResponse {
     overdue: Vec<&'static str>,
     /// How many times information was requested (once; a supervisor may ask again).
     info_requested: u32,
-    extension: Option<Extension>,
+    extension: Option<ExtensionResponse>,
     transfer_count: u32,
     redo_count: u32,
     close_reason: Option<jiban_domain::ticket::CloseReason>,
@@ -124,10 +132,13 @@ pub struct TicketResponse {
     explanation: Option<String>,
     policy_basis: Option<String>,
     plan: Option<String>,
-    rating: Option<Rating>,
+    rating: Option<RatingResponse>,
+    #[serde(serialize_with = "crate::time::serialize_opt")]
     rating_due_at: Option<DateTime<Utc>>,
     version: u64,
+    #[serde(serialize_with = "crate::time::serialize")]
     created_at: DateTime<Utc>,
+    #[serde(serialize_with = "crate::time::serialize")]
     updated_at: DateTime<Utc>,
 }
 
@@ -163,7 +174,7 @@ impl TicketResponse {
             supervised: t.supervised,
             overdue,
             info_requested: t.info_requests,
-            extension: t.extension,
+            extension: t.extension.map(ExtensionResponse::from),
             transfer_count: t.transfer_count,
             redo_count: t.redo_count,
             close_reason: t.close_reason,
@@ -172,11 +183,111 @@ impl TicketResponse {
             explanation: t.explanation,
             policy_basis: t.policy_basis,
             plan: t.plan,
-            rating: t.rating,
+            rating: t.rating.map(RatingResponse::from),
             rating_due_at: t.rating_due.as_ref().map(|d| d.due_at),
             version: t.version,
             created_at: t.created_at,
             updated_at: t.updated_at,
+        }
+    }
+}
+
+/// The ticket's extension as clients read it: the domain's [`Extension`], its instant at
+/// +08:00 (the domain type stays free of the API's conventions).
+#[derive(Serialize)]
+struct ExtensionResponse {
+    amount: u32,
+    unit: LimitUnit,
+    reason: String,
+    requested_by: Option<UserId>,
+    #[serde(serialize_with = "crate::time::serialize")]
+    requested_at: DateTime<Utc>,
+    decision: Decision,
+    decided_by: Option<UserId>,
+    note: Option<String>,
+}
+
+impl From<Extension> for ExtensionResponse {
+    fn from(e: Extension) -> Self {
+        ExtensionResponse {
+            amount: e.amount,
+            unit: e.unit,
+            reason: e.reason,
+            requested_by: e.requested_by,
+            requested_at: e.requested_at,
+            decision: e.decision,
+            decided_by: e.decided_by,
+            note: e.note,
+        }
+    }
+}
+
+/// The latest rating and its appeal as clients read them (see [`ExtensionResponse`]).
+#[derive(Serialize)]
+struct RatingResponse {
+    level: RatingLevel,
+    comment: Option<String>,
+    #[serde(serialize_with = "crate::time::serialize")]
+    rated_at: DateTime<Utc>,
+    appeal: Option<AppealResponse>,
+}
+
+#[derive(Serialize)]
+struct AppealResponse {
+    reason: String,
+    appealed_by: Option<UserId>,
+    #[serde(serialize_with = "crate::time::serialize")]
+    appealed_at: DateTime<Utc>,
+    /// `approved` means upheld.
+    decision: Decision,
+    note: Option<String>,
+}
+
+impl From<Rating> for RatingResponse {
+    fn from(r: Rating) -> Self {
+        RatingResponse {
+            level: r.level,
+            comment: r.comment,
+            rated_at: r.rated_at,
+            appeal: r.appeal.map(|a| AppealResponse {
+                reason: a.reason,
+                appealed_by: a.appealed_by,
+                appealed_at: a.appealed_at,
+                decision: a.decision,
+                note: a.note,
+            }),
+        }
+    }
+}
+
+/// A timeline entry as clients read it: the stored entry with `at`, and the instants inside
+/// `data`, at +08:00 ([`crate::time::localize_event_data`] says which are instants).
+#[derive(Serialize)]
+pub struct EventResponse {
+    id: i64,
+    seq: i32,
+    version: u64,
+    kind: String,
+    actor_id: Option<Uuid>,
+    #[serde(serialize_with = "crate::time::serialize")]
+    at: DateTime<Utc>,
+    internal: bool,
+    data: serde_json::Value,
+}
+
+impl From<StoredEvent> for EventResponse {
+    fn from(e: StoredEvent) -> Self {
+        let mut data = e.data;
+        crate::time::localize_event_data(&mut data);
+        EventResponse {
+            id: e.id,
+            seq: e.seq,
+            version: e.version,
+            kind: e.kind,
+            actor_id: e.actor_id,
+            at: e.at,
+            internal: e.internal,
+            data,
         }
     }
 }
@@ -538,7 +649,7 @@ async fn get(
 
 #[derive(Serialize)]
 struct EventList {
-    items: Vec<StoredEvent>,
+    items: Vec<EventResponse>,
 }
 
 async fn events(
@@ -552,7 +663,9 @@ async fn events(
         .db
         .run(move |conn| usecase::events(conn, id, &actor))
         .await?;
-    Ok(HttpResponse::Ok().json(EventList { items }))
+    Ok(HttpResponse::Ok().json(EventList {
+        items: items.into_iter().map(EventResponse::from).collect(),
+    }))
 }
 
 // ---------------------------------------------------------------------------------------

@@ -42,7 +42,9 @@ pub struct UserResponse {
     department_id: Option<DepartmentId>,
     enterprise_id: Option<EnterpriseId>,
     active: bool,
+    #[serde(serialize_with = "crate::time::serialize")]
     created_at: DateTime<Utc>,
+    #[serde(serialize_with = "crate::time::serialize")]
     updated_at: DateTime<Utc>,
 }
 

@@ -36,11 +36,13 @@ pub struct VisitResponse {
     id: VisitId,
     enterprise_id: EnterpriseId,
     liaison_id: UserId,
+    #[serde(serialize_with = "crate::time::serialize")]
     visited_at: DateTime<Utc>,
     purpose: String,
     summary: String,
     /// In the order the tickets were filed.
     ticket_ids: Vec<TicketId>,
+    #[serde(serialize_with = "crate::time::serialize")]
     created_at: DateTime<Utc>,
 }
 

@@ -3,7 +3,6 @@
 
 use chrono::{DateTime, Utc};
 use jiban_domain::Actor;
-use jiban_domain::deadline::calendar::zone;
 use jiban_domain::ticket::Command;
 use jiban_domain::values::{AlertId, TicketId, UserId};
 use jiban_persistence::alerts::{self, Alert, AlertFilter, AlertView, Cursor};
@@ -100,7 +99,7 @@ fn already_acknowledged(conn: &mut DbConnection, alert: &Alert) -> ApiError {
         .unwrap_or_else(|| "someone".to_owned());
     let when = alert
         .acknowledged_at
-        .map(|at| format!(" at {}", at.with_timezone(&zone()).to_rfc3339()))
+        .map(|at| format!(" at {}", crate::time::rfc3339(at)))
         .unwrap_or_default();
     ApiError::conflict(
         "already_acknowledged",

@@ -25,6 +25,20 @@ pub fn decode_cursor(raw: &str) -> Option<(DateTime<Utc>, Uuid)> {
     ))
 }
 
+/// A timeline page's position: after the event with this `seq` (`/events` pages by `seq`
+/// ascending). Opaque like the others, and told apart from them by its prefix.
+pub fn encode_seq_cursor(seq: i32) -> String {
+    URL_SAFE_NO_PAD.encode(format!("seq.{seq}"))
+}
+
+pub fn decode_seq_cursor(raw: &str) -> Option<i32> {
+    let text = String::from_utf8(URL_SAFE_NO_PAD.decode(raw).ok()?).ok()?;
+    text.strip_prefix("seq.")?
+        .parse()
+        .ok()
+        .filter(|seq: &i32| *seq >= 0)
+}
+
 /// A query's invalid parameters, all reported at once.
 #[derive(Default)]
 pub struct Params {
@@ -124,6 +138,32 @@ impl Params {
         c
     }
 
+    /// A cursor of [`encode_seq_cursor`].
+    pub fn seq_cursor(&mut self, raw: Option<&str>) -> Option<i32> {
+        let c = decode_seq_cursor(raw?);
+        if c.is_none() {
+            self.bad("cursor", "invalid", "is not a cursor this API gave out");
+        }
+        c
+    }
+
+    /// A value the domain parses (`role`, `urgency`…): its error, the allowed values
+    /// included, names the parameter. The empty string is a value like any other (`role=`
+    /// must not mean "every role").
+    pub fn value<T: std::str::FromStr<Err = jiban_domain::values::ValueError>>(
+        &mut self,
+        name: &str,
+        raw: Option<&str>,
+    ) -> Option<T> {
+        match raw?.parse() {
+            Ok(v) => Some(v),
+            Err(e) => {
+                self.bad(name, e.code(), e.to_string());
+                None
+            }
+        }
+    }
+
     /// The parsed values, or the 422 naming every invalid parameter.
     pub fn finish<T>(self, parsed: T) -> Result<T, ApiError> {
         if self.errors.is_empty() {
@@ -145,6 +185,9 @@ mod tests {
         assert_eq!(decode_cursor(&encode_cursor(at, id)), Some((at, id)));
         assert_eq!(decode_cursor("not-a-cursor"), None);
         assert_eq!(decode_cursor(""), None);
+        assert_eq!(decode_seq_cursor(&encode_seq_cursor(7)), Some(7));
+        assert_eq!(decode_seq_cursor(&encode_cursor(at, id)), None);
+        assert_eq!(decode_cursor(&encode_seq_cursor(7)), None);
     }
 
     #[test]

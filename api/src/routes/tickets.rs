@@ -16,7 +16,7 @@ use jiban_domain::values::{
     DispositionExplanation, EnterpriseId, Explanation, InfoItem, Kind, RatingLevel, Reason,
     ResultText, Role, TicketId, Title, Urgency, UserId, ValueError,
 };
-use jiban_persistence::tickets::{Cursor, MAX_LIMIT, StoredEvent, TicketFilter, TicketInput};
+use jiban_persistence::tickets::{Cursor, MAX_LIMIT, TicketFilter, TicketInput};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
@@ -536,23 +536,37 @@ async fn get(
     Ok(ok(ticket, &viewer, crate::now()))
 }
 
-#[derive(Serialize)]
-struct EventList {
-    items: Vec<StoredEvent>,
+/// The default page size of a timeline: most tickets' whole timeline.
+const DEFAULT_EVENTS_LIMIT: i64 = 100;
+
+const EVENTS_PARAMETERS: &[&str] = &["limit", "cursor"];
+
+fn parse_events(pairs: &[(String, String)]) -> Result<(i64, Option<i32>), ApiError> {
+    let mut p = super::paging::Params::default();
+    let q = p.known(pairs, EVENTS_PARAMETERS);
+    let get = |name: &str| q.get(name).copied();
+    let limit = p.limit(get("limit"), DEFAULT_EVENTS_LIMIT);
+    let after = p.seq_cursor(get("cursor"));
+    p.finish((limit, after))
 }
 
 async fn events(
     state: web::Data<AppState>,
     auth: Authenticated,
     id: web::Path<String>,
+    query: web::Query<Vec<(String, String)>>,
 ) -> Result<HttpResponse, ApiError> {
     let id = ticket_id(&id)?;
+    let (limit, after) = parse_events(&query)?;
     let actor = auth.into_actor();
-    let items = state
+    let (items, next) = state
         .db
-        .run(move |conn| usecase::events(conn, id, &actor))
+        .run(move |conn| usecase::events(conn, id, &actor, limit, after))
         .await?;
-    Ok(HttpResponse::Ok().json(EventList { items }))
+    Ok(HttpResponse::Ok().json(super::paging::PageResponse {
+        items,
+        next_cursor: next.map(super::paging::encode_seq_cursor),
+    }))
 }
 
 // ---------------------------------------------------------------------------------------

@@ -212,7 +212,7 @@ both_backends!(a_created_ticket_reads_back_exactly, |db| {
     let next_year = county.file(&mut conn, "land", at(2027, 1, 4, 9, 0));
     assert_eq!(next_year.number.to_string(), "JB-2027-000001");
 
-    let timeline = events(&mut conn, first.id, &county.officer).unwrap();
+    let (timeline, _) = events(&mut conn, first.id, &county.officer, 100, None).unwrap();
     assert_eq!(timeline.len(), 1);
     assert_eq!(timeline[0].kind, "submitted");
     assert_eq!(
@@ -323,12 +323,29 @@ both_backends!(commands_write_row_events_and_notices_together, |db| {
         .filter(|m| m.recipient == "91350100M000100Y43@example.cn")
         .count();
     assert_eq!(to_enterprise, 2);
-    let seen: Vec<String> = events(&mut conn, t.id, &county.enterprise)
+    let seen: Vec<String> = events(&mut conn, t.id, &county.enterprise, 100, None)
         .unwrap()
+        .0
         .into_iter()
         .map(|e| e.kind)
         .collect();
     assert_eq!(seen, ["submitted", "accepted", "resolved"]);
+    // Pages of one by seq: the hidden internal note (seq 3) neither fills a page nor ends
+    // the timeline early; the officer's pages hold it.
+    let mut pages = |actor: &jiban_domain::Actor| {
+        let mut pages = Vec::new();
+        let mut after = None;
+        loop {
+            let (page, next) = events(&mut conn, t.id, actor, 1, after).unwrap();
+            pages.push(page.iter().map(|e| e.seq).collect::<Vec<_>>());
+            match next {
+                Some(seq) => after = Some(seq),
+                None => return pages,
+            }
+        }
+    };
+    assert_eq!(pages(&county.enterprise), [[1], [2], [4]]);
+    assert_eq!(pages(&county.officer), [[1], [2], [3], [4]]);
     // A refused command writes nothing.
     let rate = Command::Rate {
         level: RatingLevel::Satisfied,
@@ -1103,8 +1120,9 @@ both_backends!(scanners_record_each_alert_once_and_escalate, |db| {
     for id in &ids {
         let t = get(&mut conn, *id, &county.supervisor).unwrap();
         assert!(t.supervised);
-        let kinds: Vec<String> = events(&mut conn, *id, &county.supervisor)
+        let kinds: Vec<String> = events(&mut conn, *id, &county.supervisor, 100, None)
             .unwrap()
+            .0
             .into_iter()
             .map(|e| e.kind)
             .collect();

@@ -189,40 +189,45 @@ both_backends!(bad_query_values_are_422_on_every_list, |server| {
         .unwrap()
         .to_owned();
     let events = format!("/v1/tickets/{ticket}/events");
-    let cases: Vec<(&str, &str, &str, &str)> = vec![
-        // (path and query, token, parameter, code)
-        ("/v1/users?role=emperor", admin, "role", "unknown_value"),
-        ("/v1/users?role=", admin, "role", "unknown_value"),
-        ("/v1/users?limit=0", admin, "limit", "out_of_range"),
-        ("/v1/users?cursor=xyz", admin, "cursor", "invalid"),
-        ("/v1/users?rol=officer", admin, "rol", "unknown_parameter"),
-        ("/v1/enterprises?limit=101", sup, "limit", "out_of_range"),
-        ("/v1/enterprises?cursor=%21", sup, "cursor", "invalid"),
-        ("/v1/enterprises?name=x", sup, "name", "unknown_parameter"),
-        ("/v1/tickets?status=open", sup, "status", "invalid"),
-        ("/v1/tickets?urgency=urgent", sup, "urgency", "invalid"),
-        ("/v1/tickets?overdue=yes", sup, "overdue", "invalid"),
-        (
-            "/v1/tickets?created_from=May",
-            sup,
-            "created_from",
-            "invalid",
-        ),
-        ("/v1/alerts?mine=1", sup, "mine", "invalid"),
-        ("/v1/alerts?ticket_id=42", sup, "ticket_id", "invalid"),
-        (
-            "/v1/notifications?status=lost",
-            admin,
-            "status",
-            "unknown_value",
-        ),
-        ("/v1/visits?from=yesterday", sup, "from", "invalid"),
-        ("/v1/visits?liaison_id=me", sup, "liaison_id", "invalid"),
+    // (path and query, parameter, code)
+    let admin_cases = [
+        ("/v1/users?role=emperor", "role", "unknown_value"),
+        ("/v1/users?role=", "role", "unknown_value"),
+        ("/v1/users?limit=0", "limit", "out_of_range"),
+        ("/v1/users?cursor=xyz", "cursor", "invalid"),
+        ("/v1/users?rol=officer", "rol", "unknown_parameter"),
+        ("/v1/notifications?status=lost", "status", "unknown_value"),
+        ("/v1/notifications?status=", "status", "unknown_value"),
+        ("/v1/notifications?state=sent", "state", "unknown_parameter"),
     ];
-    let mut all: Vec<(String, &str, &str, &str)> = cases
-        .into_iter()
-        .map(|(path, token, name, code)| (path.to_owned(), token, name, code))
-        .collect();
+    let supervisor_cases = [
+        ("/v1/enterprises?limit=101", "limit", "out_of_range"),
+        ("/v1/enterprises?cursor=%21", "cursor", "invalid"),
+        ("/v1/enterprises?name=x", "name", "unknown_parameter"),
+        ("/v1/tickets?status=open", "status", "unknown_value"),
+        ("/v1/tickets?urgency=urgent", "urgency", "unknown_value"),
+        ("/v1/tickets?kind=praise", "kind", "unknown_value"),
+        ("/v1/tickets?overdue=yes", "overdue", "invalid"),
+        ("/v1/tickets?created_from=May", "created_from", "invalid"),
+        ("/v1/tickets?number=JB-1", "number", "invalid"),
+        ("/v1/tickets?assignee=me", "assignee", "unknown_parameter"),
+        ("/v1/alerts?mine=1", "mine", "invalid"),
+        ("/v1/alerts?ticket_id=42", "ticket_id", "invalid"),
+        (
+            "/v1/alerts?mine=true&mine=false",
+            "mine",
+            "duplicate_parameter",
+        ),
+        ("/v1/visits?from=yesterday", "from", "invalid"),
+        ("/v1/visits?liaison_id=me", "liaison_id", "invalid"),
+    ];
+    let mut all: Vec<(String, &str, &str, &str)> = Vec::new();
+    for (path, name, code) in admin_cases {
+        all.push((path.to_owned(), admin, name, code));
+    }
+    for (path, name, code) in supervisor_cases {
+        all.push((path.to_owned(), sup, name, code));
+    }
     for (query, name, code) in [
         ("limit=abc", "limit", "out_of_range"),
         ("cursor=zzz", "cursor", "invalid"),

@@ -70,6 +70,11 @@ impl Params {
         }
     }
 
+    /// Strictly `true` or `false`; absent is `None` (no filter either way).
+    pub fn optional_flag(&mut self, name: &str, raw: Option<&str>) -> Option<bool> {
+        raw.is_some().then(|| self.flag(name, raw))
+    }
+
     /// 1 to [`MAX_LIMIT`], `default` when absent.
     pub fn limit(&mut self, raw: Option<&str>, default: i64) -> i64 {
         match raw.map(str::parse::<i64>) {
@@ -124,7 +129,7 @@ impl Params {
                     format!("unknown parameter; this list takes {}", known.join(", ")),
                 );
             } else if values.insert(name.clone(), value.as_str()).is_some() {
-                self.bad(name, "invalid", "is given more than once");
+                self.bad(name, "duplicate_parameter", "give this parameter once");
             }
         }
         values
@@ -188,6 +193,20 @@ mod tests {
         assert_eq!(decode_seq_cursor(&encode_seq_cursor(7)), Some(7));
         assert_eq!(decode_seq_cursor(&encode_cursor(at, id)), None);
         assert_eq!(decode_cursor(&encode_seq_cursor(7)), None);
+    }
+
+    #[test]
+    fn dates_in_filters_start_at_midnight_in_the_county() {
+        let mut p = Params::default();
+        let t = p.instant("from", Some("2026-03-02")).unwrap();
+        assert_eq!(t.to_rfc3339(), "2026-03-01T16:00:00+00:00");
+        assert!(
+            p.instant("from", Some("2026-03-02T09:00:00+08:00"))
+                .is_some()
+        );
+        assert!(p.errors.is_empty());
+        assert!(p.instant("from", Some("2026-03-02T09:00:00")).is_none());
+        assert_eq!(p.errors.len(), 1, "an instant without offset is refused");
     }
 
     #[test]

@@ -465,10 +465,17 @@ both_backends!(bad_input_is_a_4xx_naming_the_field, |server| {
     r.problem(422, "invalid_input");
     assert_eq!(r.invalid().len(), 4, "{}", r.body);
     let r = server.get("/v1/tickets?colour=red", ent);
-    let p = r.problem(422, "invalid_query");
+    let p = r.problem(422, "invalid_input");
     // Issue 8: the parameter is named, as for every other bad input.
     assert_eq!(p["errors"][0]["parameter"], "colour", "{p}");
     assert_eq!(p["errors"][0]["code"], "unknown_parameter", "{p}");
+    let errors = server
+        .get("/v1/tickets?urgency=general&urgency=complex", ent)
+        .invalid();
+    assert_eq!(
+        errors,
+        [("?urgency".to_owned(), "duplicate_parameter".to_owned())]
+    );
 });
 
 both_backends!(lists_filter_and_page, |server| {

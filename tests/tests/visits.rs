@@ -507,7 +507,7 @@ both_backends!(refusals_are_named_and_write_nothing, |server| {
         ("limit=0", "?limit", "out_of_range"),
         ("limit=101", "?limit", "out_of_range"),
         ("cursor=zzz", "?cursor", "invalid"),
-        ("limit=1&limit=2", "?limit", "invalid"),
+        ("limit=1&limit=2", "?limit", "duplicate_parameter"),
     ] {
         let errors = server.get(&format!("/v1/visits?{query}"), sup).invalid();
         assert!(

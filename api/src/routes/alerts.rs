@@ -72,45 +72,40 @@ impl From<AlertView> for AlertResponse {
     }
 }
 
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct ListQuery {
-    ticket_id: Option<String>,
-    mine: Option<String>,
-    unacknowledged: Option<String>,
-    limit: Option<String>,
-    cursor: Option<String>,
-}
+const LIST_PARAMETERS: &[&str] = &["ticket_id", "mine", "unacknowledged", "limit", "cursor"];
 
 /// The default page size.
 const DEFAULT_LIMIT: i64 = 50;
 
-impl ListQuery {
-    fn parse(&self, caller: Uuid) -> Result<(AlertFilter, i64, Option<Cursor>), ApiError> {
-        let mut p = Params::default();
-        let ticket_id = p.id("ticket_id", self.ticket_id.as_deref());
-        let mine = p.flag("mine", self.mine.as_deref());
-        let unacknowledged = p.flag("unacknowledged", self.unacknowledged.as_deref());
-        let limit = p.limit(self.limit.as_deref(), DEFAULT_LIMIT);
-        let cursor = p
-            .cursor(self.cursor.as_deref())
-            .map(|(created_at, id)| Cursor { created_at, id });
-        let filter = AlertFilter {
-            ticket_id,
-            recipient: mine.then_some(caller),
-            unacknowledged,
-        };
-        p.finish((filter, limit, cursor))
-    }
+fn parse_list(
+    pairs: &[(String, String)],
+    caller: Uuid,
+) -> Result<(AlertFilter, i64, Option<Cursor>), ApiError> {
+    let mut p = Params::default();
+    let q = p.known(pairs, LIST_PARAMETERS);
+    let get = |name: &str| q.get(name).copied();
+    let ticket_id = p.id("ticket_id", get("ticket_id"));
+    let mine = p.flag("mine", get("mine"));
+    let unacknowledged = p.flag("unacknowledged", get("unacknowledged"));
+    let limit = p.limit(get("limit"), DEFAULT_LIMIT);
+    let cursor = p
+        .cursor(get("cursor"))
+        .map(|(created_at, id)| Cursor { created_at, id });
+    let filter = AlertFilter {
+        ticket_id,
+        recipient: mine.then_some(caller),
+        unacknowledged,
+    };
+    p.finish((filter, limit, cursor))
 }
 
 async fn list(
     state: web::Data<AppState>,
     auth: Authenticated,
-    query: web::Query<ListQuery>,
+    query: web::Query<Vec<(String, String)>>,
 ) -> Result<HttpResponse, ApiError> {
     auth.require(READERS)?;
-    let (filter, limit, cursor) = query.parse(auth.id().as_uuid())?;
+    let (filter, limit, cursor) = parse_list(&query, auth.id().as_uuid())?;
     let actor = auth.into_actor();
     let (items, next) = state
         .db

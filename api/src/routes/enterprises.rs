@@ -15,6 +15,7 @@ use crate::extract::{Fields, JsonBody, double_option};
 use crate::limits::as_u64;
 use crate::limits::{self, EnterpriseName, Name};
 use crate::problem::ApiError;
+use crate::routes::paging::{PageResponse, Params, encode_cursor};
 use crate::state::AppState;
 use crate::usecase::enterprises::{self, EnterpriseView, NewEnterprise};
 
@@ -81,11 +82,6 @@ impl From<EnterpriseView> for EnterpriseResponse {
     }
 }
 
-#[derive(Serialize)]
-struct EnterpriseList {
-    items: Vec<EnterpriseResponse>,
-}
-
 #[derive(Deserialize, Validate)]
 #[serde(deny_unknown_fields)]
 pub struct CreateEnterpriseRequest {
@@ -146,14 +142,36 @@ async fn create(
         .json(EnterpriseResponse::from(created)))
 }
 
-async fn list(state: web::Data<AppState>, auth: Authenticated) -> Result<HttpResponse, ApiError> {
+/// The default page size.
+const DEFAULT_LIMIT: i64 = 50;
+
+const LIST_PARAMETERS: &[&str] = &["limit", "cursor"];
+
+fn parse_list(pairs: &[(String, String)]) -> Result<(i64, Option<enterprises::Cursor>), ApiError> {
+    let mut p = Params::default();
+    let q = p.known(pairs, LIST_PARAMETERS);
+    let get = |name: &str| q.get(name).copied();
+    let limit = p.limit(get("limit"), DEFAULT_LIMIT);
+    let cursor = p
+        .cursor(get("cursor"))
+        .map(|(created_at, id)| enterprises::Cursor { created_at, id });
+    p.finish((limit, cursor))
+}
+
+async fn list(
+    state: web::Data<AppState>,
+    auth: Authenticated,
+    query: web::Query<Vec<(String, String)>>,
+) -> Result<HttpResponse, ApiError> {
+    let (limit, cursor) = parse_list(&query)?;
     let viewer = auth.user().clone();
-    let found = state
+    let (found, next) = state
         .db
-        .run(move |conn| enterprises::list(conn, &viewer))
+        .run(move |conn| enterprises::page(conn, &viewer, limit, cursor))
         .await?;
-    Ok(HttpResponse::Ok().json(EnterpriseList {
+    Ok(HttpResponse::Ok().json(PageResponse {
         items: found.into_iter().map(EnterpriseResponse::from).collect(),
+        next_cursor: next.map(|c| encode_cursor(c.created_at, c.id)),
     }))
 }
 

@@ -5,7 +5,7 @@
 use actix_web::{HttpResponse, web};
 use chrono::{DateTime, Utc};
 use jiban_persistence::outbox::{Cursor, ListStatus, Message, OutboxStatus};
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use uuid::Uuid;
 
 use crate::auth::Authenticated;
@@ -60,13 +60,7 @@ impl From<Message> for NotificationResponse {
     }
 }
 
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct ListQuery {
-    status: Option<String>,
-    limit: Option<String>,
-    cursor: Option<String>,
-}
+const LIST_PARAMETERS: &[&str] = &["status", "limit", "cursor"];
 
 const DEFAULT_LIMIT: i64 = 50;
 
@@ -84,35 +78,37 @@ fn list_status(raw: &str) -> Option<ListStatus> {
     })
 }
 
-impl ListQuery {
-    fn parse(&self) -> Result<(Option<ListStatus>, i64, Option<Cursor>), ApiError> {
-        let mut p = Params::default();
-        let status = self.status.as_deref().and_then(|raw| {
-            let s = list_status(raw);
-            if s.is_none() {
-                p.bad(
-                    "status",
-                    "unknown_value",
-                    format!("unknown status {raw:?}: one of {}", STATUSES.join(", ")),
-                );
-            }
-            s
-        });
-        let limit = p.limit(self.limit.as_deref(), DEFAULT_LIMIT);
-        let cursor = p
-            .cursor(self.cursor.as_deref())
-            .map(|(created_at, id)| Cursor { created_at, id });
-        p.finish((status, limit, cursor))
-    }
+fn parse_list(
+    pairs: &[(String, String)],
+) -> Result<(Option<ListStatus>, i64, Option<Cursor>), ApiError> {
+    let mut p = Params::default();
+    let q = p.known(pairs, LIST_PARAMETERS);
+    let get = |name: &str| q.get(name).copied();
+    let status = get("status").and_then(|raw| {
+        let s = list_status(raw);
+        if s.is_none() {
+            p.bad(
+                "status",
+                "unknown_value",
+                format!("unknown status {raw:?}: one of {}", STATUSES.join(", ")),
+            );
+        }
+        s
+    });
+    let limit = p.limit(get("limit"), DEFAULT_LIMIT);
+    let cursor = p
+        .cursor(get("cursor"))
+        .map(|(created_at, id)| Cursor { created_at, id });
+    p.finish((status, limit, cursor))
 }
 
 async fn list(
     state: web::Data<AppState>,
     auth: Authenticated,
-    query: web::Query<ListQuery>,
+    query: web::Query<Vec<(String, String)>>,
 ) -> Result<HttpResponse, ApiError> {
     auth.require_admin()?;
-    let (status, limit, cursor) = query.parse()?;
+    let (status, limit, cursor) = parse_list(&query)?;
     let (items, next) = state
         .db
         .run(move |conn| usecase::page(conn, status, limit, cursor))

@@ -25,6 +25,20 @@ pub fn decode_cursor(raw: &str) -> Option<(DateTime<Utc>, Uuid)> {
     ))
 }
 
+/// A timeline page's position: after the event with this `seq` (`/events` pages by `seq`
+/// ascending). Opaque like the others, and told apart from them by its prefix.
+pub fn encode_seq_cursor(seq: i32) -> String {
+    URL_SAFE_NO_PAD.encode(format!("seq.{seq}"))
+}
+
+pub fn decode_seq_cursor(raw: &str) -> Option<i32> {
+    let text = String::from_utf8(URL_SAFE_NO_PAD.decode(raw).ok()?).ok()?;
+    text.strip_prefix("seq.")?
+        .parse()
+        .ok()
+        .filter(|seq: &i32| *seq >= 0)
+}
+
 /// A query's invalid parameters, all reported at once.
 #[derive(Default)]
 pub struct Params {
@@ -54,6 +68,11 @@ impl Params {
                 false
             }
         }
+    }
+
+    /// Strictly `true` or `false`; absent is `None` (no filter either way).
+    pub fn optional_flag(&mut self, name: &str, raw: Option<&str>) -> Option<bool> {
+        raw.is_some().then(|| self.flag(name, raw))
     }
 
     /// 1 to [`MAX_LIMIT`], `default` when absent.
@@ -110,7 +129,7 @@ impl Params {
                     format!("unknown parameter; this list takes {}", known.join(", ")),
                 );
             } else if values.insert(name.clone(), value.as_str()).is_some() {
-                self.bad(name, "invalid", "is given more than once");
+                self.bad(name, "duplicate_parameter", "give this parameter once");
             }
         }
         values
@@ -122,6 +141,32 @@ impl Params {
             self.bad("cursor", "invalid", "is not a cursor this API gave out");
         }
         c
+    }
+
+    /// A cursor of [`encode_seq_cursor`].
+    pub fn seq_cursor(&mut self, raw: Option<&str>) -> Option<i32> {
+        let c = decode_seq_cursor(raw?);
+        if c.is_none() {
+            self.bad("cursor", "invalid", "is not a cursor this API gave out");
+        }
+        c
+    }
+
+    /// A value the domain parses (`role`, `urgency`…): its error, the allowed values
+    /// included, names the parameter. The empty string is a value like any other (`role=`
+    /// must not mean "every role").
+    pub fn value<T: std::str::FromStr<Err = jiban_domain::values::ValueError>>(
+        &mut self,
+        name: &str,
+        raw: Option<&str>,
+    ) -> Option<T> {
+        match raw?.parse() {
+            Ok(v) => Some(v),
+            Err(e) => {
+                self.bad(name, e.code(), e.to_string());
+                None
+            }
+        }
     }
 
     /// The parsed values, or the 422 naming every invalid parameter.
@@ -145,6 +190,23 @@ mod tests {
         assert_eq!(decode_cursor(&encode_cursor(at, id)), Some((at, id)));
         assert_eq!(decode_cursor("not-a-cursor"), None);
         assert_eq!(decode_cursor(""), None);
+        assert_eq!(decode_seq_cursor(&encode_seq_cursor(7)), Some(7));
+        assert_eq!(decode_seq_cursor(&encode_cursor(at, id)), None);
+        assert_eq!(decode_cursor(&encode_seq_cursor(7)), None);
+    }
+
+    #[test]
+    fn dates_in_filters_start_at_midnight_in_the_county() {
+        let mut p = Params::default();
+        let t = p.instant("from", Some("2026-03-02")).unwrap();
+        assert_eq!(t.to_rfc3339(), "2026-03-01T16:00:00+00:00");
+        assert!(
+            p.instant("from", Some("2026-03-02T09:00:00+08:00"))
+                .is_some()
+        );
+        assert!(p.errors.is_empty());
+        assert!(p.instant("from", Some("2026-03-02T09:00:00")).is_none());
+        assert_eq!(p.errors.len(), 1, "an instant without offset is refused");
     }
 
     #[test]

@@ -5,19 +5,16 @@
 
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, web};
-use base64::Engine as _;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{DateTime, Utc};
 use jiban_domain::Actor;
 use jiban_domain::deadline::LimitUnit;
-use jiban_domain::deadline::calendar::start_of_day;
 use jiban_domain::ticket::{Command, Decision, Extension, Rating, Status, Ticket};
 use jiban_domain::values::{
     Body, CategoryCode, ContactMethod, DepartmentId, Description, Disposition,
     DispositionExplanation, EnterpriseId, Explanation, InfoItem, Kind, RatingLevel, Reason,
     ResultText, Role, TicketId, Title, Urgency, UserId, ValueError,
 };
-use jiban_persistence::tickets::{Cursor, MAX_LIMIT, StoredEvent, TicketFilter, TicketInput};
+use jiban_persistence::tickets::{Cursor, TicketFilter, TicketInput};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
@@ -25,6 +22,7 @@ use uuid::Uuid;
 use crate::auth::Authenticated;
 use crate::extract::{Fields, JsonBody};
 use crate::problem::{ApiError, FieldError};
+use crate::routes::paging::{Params, encode_cursor};
 use crate::state::AppState;
 use crate::usecase::tickets::{self as usecase, Env};
 
@@ -275,8 +273,8 @@ pub struct EventResponse {
     data: serde_json::Value,
 }
 
-impl From<StoredEvent> for EventResponse {
-    fn from(e: StoredEvent) -> Self {
+impl From<jiban_persistence::tickets::StoredEvent> for EventResponse {
+    fn from(e: jiban_persistence::tickets::StoredEvent) -> Self {
         let mut data = e.data;
         crate::time::localize_event_data(&mut data);
         EventResponse {
@@ -446,175 +444,79 @@ async fn create(
 // List, get, events
 // ---------------------------------------------------------------------------------------
 
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct ListQuery {
-    status: Option<String>,
-    urgency: Option<String>,
-    kind: Option<String>,
-    enterprise_id: Option<String>,
-    department_id: Option<String>,
-    assignee_id: Option<String>,
-    overdue: Option<String>,
-    supervised: Option<String>,
-    created_from: Option<String>,
-    created_to: Option<String>,
-    /// A ticket number, `JB-2026-000123`: exact.
-    number: Option<String>,
-    limit: Option<String>,
-    cursor: Option<String>,
-}
+/// The filters and paging of `GET /v1/tickets` (DESIGN.md section 7).
+const LIST_PARAMETERS: &[&str] = &[
+    "status",
+    "urgency",
+    "kind",
+    "enterprise_id",
+    "department_id",
+    "assignee_id",
+    "overdue",
+    "supervised",
+    "created_from",
+    "created_to",
+    "number",
+    "limit",
+    "cursor",
+];
 
 /// The default page size.
 const DEFAULT_LIMIT: i64 = 20;
 
-/// An instant (RFC 3339 with offset) or a date, which means 00:00 of it in +08:00.
-fn instant_or_date(raw: &str) -> Option<DateTime<Utc>> {
-    DateTime::parse_from_rfc3339(raw)
-        .map(|t| t.with_timezone(&Utc))
-        .ok()
-        .or_else(|| {
-            NaiveDate::parse_from_str(raw, "%Y-%m-%d")
-                .ok()
-                .map(start_of_day)
-        })
-}
-
-fn encode_cursor(c: Cursor) -> String {
-    URL_SAFE_NO_PAD.encode(format!("{}.{}", c.created_at.timestamp_micros(), c.id))
-}
-
-fn decode_cursor(raw: &str) -> Option<Cursor> {
-    let text = String::from_utf8(URL_SAFE_NO_PAD.decode(raw).ok()?).ok()?;
-    let (micros, id) = text.split_once('.')?;
-    Some(Cursor {
-        created_at: DateTime::from_timestamp_micros(micros.parse().ok()?)?,
-        id: id.parse().ok()?,
-    })
-}
-
-/// The query's invalid parameters, all reported at once.
-#[derive(Default)]
-struct Params {
-    errors: Vec<FieldError>,
-}
-
-impl Params {
-    fn bad(&mut self, name: &str, detail: impl Into<String>) {
-        self.errors
-            .push(FieldError::parameter(name, "invalid", detail));
-    }
-
-    fn value<T: std::str::FromStr<Err = ValueError>>(
-        &mut self,
-        name: &str,
-        raw: &Option<String>,
-    ) -> Option<T> {
-        match raw.as_deref()?.parse() {
-            Ok(v) => Some(v),
-            Err(e) => {
-                self.bad(name, e.to_string());
-                None
-            }
-        }
-    }
-
-    fn id(&mut self, name: &str, raw: &Option<String>) -> Option<Uuid> {
-        let parsed = raw.as_deref()?.parse().ok();
-        if parsed.is_none() {
-            self.bad(name, "must be a UUID");
-        }
-        parsed
-    }
-
-    fn flag(&mut self, name: &str, raw: &Option<String>) -> Option<bool> {
-        match raw.as_deref()? {
-            "true" => Some(true),
-            "false" => Some(false),
-            _ => {
-                self.bad(name, "must be true or false");
-                None
-            }
-        }
-    }
-
-    fn instant(&mut self, name: &str, raw: &Option<String>) -> Option<DateTime<Utc>> {
-        let parsed = instant_or_date(raw.as_deref()?);
-        if parsed.is_none() {
-            self.bad(
-                name,
-                "must be an RFC 3339 instant with offset, or a date YYYY-MM-DD (00:00 +08:00)",
-            );
-        }
-        parsed
-    }
-}
-
-impl ListQuery {
-    fn parse(&self) -> Result<(TicketFilter, i64, Option<Cursor>), ApiError> {
-        let mut p = Params::default();
-        let mut filter = TicketFilter::default();
-        for part in self.status.iter().flat_map(|raw| raw.split(',')) {
-            match Status::parse(part.trim()) {
-                Some(s) => filter.status.push(s),
-                None => p.bad(
-                    "status",
-                    format!(
-                        "unknown status {part:?}: give one or more of {}, separated by commas",
-                        Status::ALL
-                            .iter()
-                            .map(|s| s.as_str())
-                            .collect::<Vec<_>>()
-                            .join(", ")
-                    ),
+/// Every filter's problem at once, each naming its parameter: an unknown enum value, a
+/// malformed id, flag, instant, number, `limit` or `cursor` is 422, never ignored.
+fn parse_list(pairs: &[(String, String)]) -> Result<(TicketFilter, i64, Option<Cursor>), ApiError> {
+    let mut p = Params::default();
+    let q = p.known(pairs, LIST_PARAMETERS);
+    let get = |name: &str| q.get(name).copied();
+    let mut filter = TicketFilter::default();
+    for part in get("status").into_iter().flat_map(|raw| raw.split(',')) {
+        match Status::parse(part.trim()) {
+            Some(s) => filter.status.push(s),
+            None => p.bad(
+                "status",
+                "unknown_value",
+                format!(
+                    "unknown status {part:?}: give one or more of {}, separated by commas",
+                    Status::ALL
+                        .iter()
+                        .map(|s| s.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
                 ),
-            }
-        }
-        filter.urgency = p.value("urgency", &self.urgency);
-        filter.kind = p.value("kind", &self.kind);
-        filter.enterprise_id = p
-            .id("enterprise_id", &self.enterprise_id)
-            .map(EnterpriseId::from_uuid);
-        filter.department_id = p
-            .id("department_id", &self.department_id)
-            .map(DepartmentId::from_uuid);
-        filter.assignee_id = p
-            .id("assignee_id", &self.assignee_id)
-            .map(UserId::from_uuid);
-        filter.overdue = p.flag("overdue", &self.overdue);
-        filter.supervised = p.flag("supervised", &self.supervised);
-        filter.created_from = p.instant("created_from", &self.created_from);
-        filter.created_to = p.instant("created_to", &self.created_to);
-        filter.number = p.value("number", &self.number.as_ref().map(|n| n.trim().to_owned()));
-        let limit = match self.limit.as_deref().map(str::parse::<i64>) {
-            None => DEFAULT_LIMIT,
-            Some(Ok(n)) if (1..=MAX_LIMIT).contains(&n) => n,
-            Some(_) => {
-                p.bad("limit", format!("must be a number from 1 to {MAX_LIMIT}"));
-                DEFAULT_LIMIT
-            }
-        };
-        let cursor = self.cursor.as_deref().and_then(|raw| {
-            let c = decode_cursor(raw);
-            if c.is_none() {
-                p.bad("cursor", "is not a cursor this API gave out");
-            }
-            c
-        });
-        if p.errors.is_empty() {
-            Ok((filter, limit, cursor))
-        } else {
-            Err(ApiError::invalid(p.errors))
+            ),
         }
     }
+    filter.urgency = p.value("urgency", get("urgency"));
+    filter.kind = p.value("kind", get("kind"));
+    filter.enterprise_id = p
+        .id("enterprise_id", get("enterprise_id"))
+        .map(EnterpriseId::from_uuid);
+    filter.department_id = p
+        .id("department_id", get("department_id"))
+        .map(DepartmentId::from_uuid);
+    filter.assignee_id = p
+        .id("assignee_id", get("assignee_id"))
+        .map(UserId::from_uuid);
+    filter.overdue = p.optional_flag("overdue", get("overdue"));
+    filter.supervised = p.optional_flag("supervised", get("supervised"));
+    filter.created_from = p.instant("created_from", get("created_from"));
+    filter.created_to = p.instant("created_to", get("created_to"));
+    filter.number = p.value("number", get("number").map(str::trim));
+    let limit = p.limit(get("limit"), DEFAULT_LIMIT);
+    let cursor = p
+        .cursor(get("cursor"))
+        .map(|(created_at, id)| Cursor { created_at, id });
+    p.finish((filter, limit, cursor))
 }
 
 async fn list(
     state: web::Data<AppState>,
     auth: Authenticated,
-    query: web::Query<ListQuery>,
+    query: web::Query<Vec<(String, String)>>,
 ) -> Result<HttpResponse, ApiError> {
-    let (filter, limit, cursor) = query.parse()?;
+    let (filter, limit, cursor) = parse_list(&query)?;
     let now = crate::now();
     let actor = auth.into_actor();
     let viewer = actor.clone();
@@ -623,7 +525,7 @@ async fn list(
         .run(move |conn| usecase::list(conn, &actor, &filter, limit, cursor, now))
         .await?;
     Ok(HttpResponse::Ok().json(super::paging::PageResponse {
-        next_cursor: page.next.map(encode_cursor),
+        next_cursor: page.next.map(|c| encode_cursor(c.created_at, c.id)),
         items: page
             .items
             .into_iter()
@@ -647,24 +549,39 @@ async fn get(
     Ok(ok(ticket, &viewer, crate::now()))
 }
 
-#[derive(Serialize)]
-struct EventList {
-    items: Vec<EventResponse>,
+/// The default page size of a timeline: most tickets' whole timeline.
+const DEFAULT_EVENTS_LIMIT: i64 = 100;
+
+const EVENTS_PARAMETERS: &[&str] = &["limit", "cursor"];
+
+fn parse_events(pairs: &[(String, String)]) -> Result<(i64, Option<i32>), ApiError> {
+    let mut p = super::paging::Params::default();
+    let q = p.known(pairs, EVENTS_PARAMETERS);
+    let get = |name: &str| q.get(name).copied();
+    let limit = p.limit(get("limit"), DEFAULT_EVENTS_LIMIT);
+    let after = p.seq_cursor(get("cursor"));
+    p.finish((limit, after))
 }
 
 async fn events(
     state: web::Data<AppState>,
     auth: Authenticated,
     id: web::Path<String>,
+    query: web::Query<Vec<(String, String)>>,
 ) -> Result<HttpResponse, ApiError> {
     let id = ticket_id(&id)?;
+    let (limit, after) = parse_events(&query)?;
     let actor = auth.into_actor();
-    let items = state
+    let (items, next) = state
         .db
-        .run(move |conn| usecase::events(conn, id, &actor))
+        .run(move |conn| usecase::events(conn, id, &actor, limit, after))
         .await?;
-    Ok(HttpResponse::Ok().json(EventList {
-        items: items.into_iter().map(EventResponse::from).collect(),
+    Ok(HttpResponse::Ok().json(super::paging::PageResponse {
+        items: items
+            .into_iter()
+            .map(EventResponse::from)
+            .collect::<Vec<_>>(),
+        next_cursor: next.map(super::paging::encode_seq_cursor),
     }))
 }
 
@@ -1147,24 +1064,6 @@ mod tests {
             let path = format!("\n  /v1/tickets/{{id}}/{action}:\n");
             assert!(spec.contains(&path), "{action} is not in openapi.yaml");
         }
-    }
-
-    #[test]
-    fn cursors_round_trip_and_refuse_garbage() {
-        let c = Cursor {
-            created_at: DateTime::from_timestamp_micros(1_790_000_000_123_456).unwrap(),
-            id: Uuid::now_v7(),
-        };
-        assert_eq!(decode_cursor(&encode_cursor(c)), Some(c));
-        assert_eq!(decode_cursor("not-a-cursor"), None);
-    }
-
-    #[test]
-    fn dates_in_filters_start_at_midnight_in_the_county() {
-        let t = instant_or_date("2026-03-02").unwrap();
-        assert_eq!(t.to_rfc3339(), "2026-03-01T16:00:00+00:00");
-        assert!(instant_or_date("2026-03-02T09:00:00+08:00").is_some());
-        assert!(instant_or_date("2026-03-02T09:00:00").is_none());
     }
 
     #[test]

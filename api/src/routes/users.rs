@@ -15,6 +15,7 @@ use crate::extract::{Fields, JsonBody, double_option};
 use crate::limits::as_u64;
 use crate::limits::{self, Name, PASSWORD_MAX, PASSWORD_MIN};
 use crate::problem::{ApiError, FieldError};
+use crate::routes::paging::{PageResponse, Params, encode_cursor};
 use crate::state::AppState;
 use crate::usecase::users::{self, NewUser, UserPatch};
 
@@ -63,11 +64,6 @@ impl From<UserRecord> for UserResponse {
             updated_at: u.updated_at,
         }
     }
-}
-
-#[derive(Serialize)]
-struct UserList {
-    items: Vec<UserResponse>,
 }
 
 #[derive(Deserialize, Validate)]
@@ -205,26 +201,39 @@ async fn create(
         .json(UserResponse::from(user)))
 }
 
-#[derive(Deserialize)]
-pub struct ListQuery {
-    role: Option<String>,
+/// The default page size.
+const DEFAULT_LIMIT: i64 = 50;
+
+const LIST_PARAMETERS: &[&str] = &["role", "limit", "cursor"];
+
+fn parse_list(
+    pairs: &[(String, String)],
+) -> Result<(Option<Role>, i64, Option<users::Cursor>), ApiError> {
+    let mut p = Params::default();
+    let q = p.known(pairs, LIST_PARAMETERS);
+    let get = |name: &str| q.get(name).copied();
+    let role = p.value::<Role>("role", get("role"));
+    let limit = p.limit(get("limit"), DEFAULT_LIMIT);
+    let cursor = p
+        .cursor(get("cursor"))
+        .map(|(created_at, id)| users::Cursor { created_at, id });
+    p.finish((role, limit, cursor))
 }
 
 async fn list(
     state: web::Data<AppState>,
     auth: Authenticated,
-    query: web::Query<ListQuery>,
+    query: web::Query<Vec<(String, String)>>,
 ) -> Result<HttpResponse, ApiError> {
     auth.require_admin()?;
-    let role = match query.into_inner().role.as_deref() {
-        None | Some("") => None,
-        Some(raw) => Some(raw.parse::<Role>().map_err(|e| {
-            ApiError::invalid(vec![FieldError::parameter("role", e.code(), e.to_string())])
-        })?),
-    };
-    let found = state.db.run(move |conn| users::list(conn, role)).await?;
-    Ok(HttpResponse::Ok().json(UserList {
+    let (role, limit, cursor) = parse_list(&query)?;
+    let (found, next) = state
+        .db
+        .run(move |conn| users::page(conn, role, limit, cursor))
+        .await?;
+    Ok(HttpResponse::Ok().json(PageResponse {
         items: found.into_iter().map(UserResponse::from).collect(),
+        next_cursor: next.map(|c| encode_cursor(c.created_at, c.id)),
     }))
 }
 

@@ -9,7 +9,7 @@ use chrono::{DateTime, Utc};
 use jiban_domain::User;
 use jiban_domain::values::{EnterpriseId, Role, UserId};
 use jiban_persistence::repo::enterprises::{
-    self, EnterpriseChanges, EnterpriseRecord, LiaisonRecord,
+    self, EnterpriseChanges, EnterpriseRecord, LiaisonRecord, Scope,
 };
 use jiban_persistence::repo::users;
 use jiban_persistence::{DbConnection, StoreError, write_tx};
@@ -104,28 +104,38 @@ pub fn create(
     })
 }
 
-/// The enterprises `viewer` may see, with their liaisons.
-pub fn list(conn: &mut DbConnection, viewer: &User) -> Result<Vec<EnterpriseView>, ApiError> {
-    let records = match viewer.role {
+pub use enterprises::Cursor;
+
+/// One page of the enterprises `viewer` may see, with their liaisons, newest first; and
+/// where the next page starts.
+pub fn page(
+    conn: &mut DbConnection,
+    viewer: &User,
+    limit: i64,
+    after: Option<Cursor>,
+) -> Result<(Vec<EnterpriseView>, Option<Cursor>), ApiError> {
+    let scope = match viewer.role {
         Role::Enterprise => match viewer.enterprise_id {
-            Some(own) => enterprises::find(conn, own)?.into_iter().collect(),
-            None => Vec::new(),
+            Some(own) => Scope::Only(own),
+            None => return Ok((Vec::new(), None)),
         },
-        Role::Liaison => enterprises::list_stationed(conn, viewer.id)?,
-        Role::Officer | Role::Supervisor | Role::Admin => enterprises::list_all(conn)?,
+        Role::Liaison => Scope::StationedAt(viewer.id),
+        Role::Officer | Role::Supervisor | Role::Admin => Scope::All,
     };
+    let (records, next) = enterprises::page(conn, scope, limit, after)?;
     let ids: Vec<EnterpriseId> = records.iter().map(|e| e.id).collect();
     let mut liaisons: HashMap<EnterpriseId, Vec<LiaisonRecord>> = HashMap::new();
     for (enterprise, liaison) in enterprises::liaisons(conn, &ids)? {
         liaisons.entry(enterprise).or_default().push(liaison);
     }
-    Ok(records
+    let views = records
         .into_iter()
         .map(|enterprise| EnterpriseView {
             liaisons: liaisons.remove(&enterprise.id).unwrap_or_default(),
             enterprise,
         })
-        .collect())
+        .collect();
+    Ok((views, next))
 }
 
 /// One enterprise, if `viewer` may see it (else 404).

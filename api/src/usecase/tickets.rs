@@ -157,12 +157,15 @@ pub fn get(conn: &mut DbConnection, id: TicketId, actor: &Actor) -> Result<Ticke
     Ok(tickets::get(conn, id, actor)?)
 }
 
+/// A page of the timeline by `seq`, and the `seq` the next page starts after.
 pub fn events(
     conn: &mut DbConnection,
     id: TicketId,
     actor: &Actor,
-) -> Result<Vec<StoredEvent>, ApiError> {
-    Ok(tickets::events(conn, id, actor)?)
+    limit: i64,
+    after_seq: Option<i32>,
+) -> Result<(Vec<StoredEvent>, Option<i32>), ApiError> {
+    Ok(tickets::events(conn, id, actor, limit, after_seq)?)
 }
 
 pub fn list(

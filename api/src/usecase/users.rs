@@ -90,8 +90,16 @@ pub fn create(
     })
 }
 
-pub fn list(conn: &mut DbConnection, role: Option<Role>) -> Result<Vec<UserRecord>, ApiError> {
-    Ok(users::list(conn, role)?)
+pub use users::Cursor;
+
+/// One page of the users, all or of one role, newest first.
+pub fn page(
+    conn: &mut DbConnection,
+    role: Option<Role>,
+    limit: i64,
+    after: Option<Cursor>,
+) -> Result<(Vec<UserRecord>, Option<Cursor>), ApiError> {
+    Ok(users::page(conn, role, limit, after)?)
 }
 
 pub fn get(conn: &mut DbConnection, id: UserId) -> Result<UserRecord, ApiError> {

@@ -90,31 +90,70 @@ pub fn find(
         .map(EnterpriseRecord::from))
 }
 
-/// Every enterprise, by name.
-pub fn list_all(conn: &mut DbConnection) -> Result<Vec<EnterpriseRecord>, StoreError> {
-    Ok(enterprises::table
-        .select(Row::as_select())
-        .order((enterprises::name, enterprises::id))
-        .load(conn)?
-        .into_iter()
-        .map(EnterpriseRecord::from)
-        .collect())
+/// Which enterprises a page draws from: a caller's scope, decided by the caller.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Scope {
+    All,
+    /// Those this liaison is stationed at.
+    StationedAt(UserId),
+    /// This one alone (an enterprise user's own).
+    Only(EnterpriseId),
 }
 
-/// The enterprises a liaison is stationed at, by name.
-pub fn list_stationed(
+/// Where a page of enterprises starts: after the one with this `(created_at, id)`, newest
+/// first.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Cursor {
+    pub created_at: DateTime<Utc>,
+    pub id: uuid::Uuid,
+}
+
+/// One page of the enterprises in `scope`, newest first by `(created_at, id)` (stable
+/// while enterprises are renamed or added), and where the next page starts when more may
+/// follow.
+pub fn page(
     conn: &mut DbConnection,
-    liaison: UserId,
-) -> Result<Vec<EnterpriseRecord>, StoreError> {
-    Ok(enterprises::table
-        .inner_join(enterprise_liaisons::table)
-        .filter(enterprise_liaisons::liaison_id.eq(DbUuid(liaison.as_uuid())))
-        .select(Row::as_select())
-        .order((enterprises::name, enterprises::id))
-        .load(conn)?
+    scope: Scope,
+    limit: i64,
+    after: Option<Cursor>,
+) -> Result<(Vec<EnterpriseRecord>, Option<Cursor>), StoreError> {
+    let mut query = enterprises::table.select(Row::as_select()).into_boxed();
+    match scope {
+        Scope::All => {}
+        Scope::StationedAt(liaison) => {
+            let stationed = enterprise_liaisons::table
+                .filter(enterprise_liaisons::liaison_id.eq(DbUuid(liaison.as_uuid())))
+                .select(enterprise_liaisons::enterprise_id)
+                .load::<DbUuid>(conn)?;
+            query = query.filter(enterprises::id.eq_any(stationed));
+        }
+        Scope::Only(id) => query = query.filter(enterprises::id.eq(DbUuid(id.as_uuid()))),
+    }
+    if let Some(c) = after {
+        let at = DbInstant::from(c.created_at);
+        query = query.filter(
+            enterprises::created_at.lt(at).or(enterprises::created_at
+                .eq(at)
+                .and(enterprises::id.lt(DbUuid(c.id)))),
+        );
+    }
+    let mut page: Vec<EnterpriseRecord> = query
+        .order((enterprises::created_at.desc(), enterprises::id.desc()))
+        .limit(limit + 1)
+        .load::<Row>(conn)?
         .into_iter()
         .map(EnterpriseRecord::from)
-        .collect())
+        .collect();
+    let next = if page.len() as i64 > limit {
+        page.truncate(limit as usize);
+        page.last().map(|e| Cursor {
+            created_at: e.created_at,
+            id: e.id.as_uuid(),
+        })
+    } else {
+        None
+    };
+    Ok((page, next))
 }
 
 /// Whether another enterprise than `except` has this USCC.

@@ -156,20 +156,52 @@ pub fn username_taken(conn: &mut DbConnection, username: &str) -> Result<bool, S
     .get_result(conn)?)
 }
 
-/// All users, or those of one role, by username.
-pub fn list(conn: &mut DbConnection, role: Option<Role>) -> Result<Vec<UserRecord>, StoreError> {
-    let mut query = users::table
-        .select(Row::as_select())
-        .order(users::username)
-        .into_boxed();
+/// Where a page of users starts: after the user with this `(created_at, id)`, newest
+/// first.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Cursor {
+    pub created_at: DateTime<Utc>,
+    pub id: uuid::Uuid,
+}
+
+/// One page of the users, all or those of one role, newest first by `(created_at, id)`
+/// (a stable order a new user cannot reshuffle), and where the next page starts when more
+/// may follow.
+pub fn page(
+    conn: &mut DbConnection,
+    role: Option<Role>,
+    limit: i64,
+    after: Option<Cursor>,
+) -> Result<(Vec<UserRecord>, Option<Cursor>), StoreError> {
+    let mut query = users::table.select(Row::as_select()).into_boxed();
     if let Some(role) = role {
         query = query.filter(users::role.eq(role.as_str()));
     }
-    query
+    if let Some(c) = after {
+        let at = DbInstant::from(c.created_at);
+        query = query.filter(
+            users::created_at
+                .lt(at)
+                .or(users::created_at.eq(at).and(users::id.lt(DbUuid(c.id)))),
+        );
+    }
+    let mut page = query
+        .order((users::created_at.desc(), users::id.desc()))
+        .limit(limit + 1)
         .load(conn)?
         .into_iter()
         .map(UserRecord::try_from)
-        .collect()
+        .collect::<Result<Vec<_>, _>>()?;
+    let next = if page.len() as i64 > limit {
+        page.truncate(limit as usize);
+        page.last().map(|u| Cursor {
+            created_at: u.created_at,
+            id: u.id.as_uuid(),
+        })
+    } else {
+        None
+    };
+    Ok((page, next))
 }
 
 /// Role and active flag of the given users that exist (to check references such as a

@@ -406,27 +406,55 @@ pub fn get(conn: &mut DbConnection, id: TicketId, actor: &Actor) -> Result<Ticke
     }
 }
 
-/// A ticket's timeline in order; enterprises do not see internal entries (DESIGN.md rule 8).
+/// One page of a ticket's timeline by `seq` ascending, after `after_seq` when given, and
+/// the `seq` the next page starts after when more may follow. Enterprises do not see
+/// internal entries (DESIGN.md rule 8), and read the others through
+/// [`StoredEvent::seen_by`]; a page is filled past the entries it hides, so that it holds
+/// `limit` entries unless the timeline ends.
 pub fn events(
     conn: &mut DbConnection,
     id: TicketId,
     actor: &Actor,
-) -> Result<Vec<StoredEvent>, TicketError> {
+    limit: i64,
+    after_seq: Option<i32>,
+) -> Result<(Vec<StoredEvent>, Option<i32>), TicketError> {
     get(conn, id, actor)?;
-    let mut query = ticket_events::table
-        .filter(ticket_events::ticket_id.eq(DbUuid(id.as_uuid())))
-        .select(EventRow::as_select())
-        .order(ticket_events::seq)
-        .into_boxed();
-    if actor.role() == Some(jiban_domain::values::Role::Enterprise) {
-        query = query.filter(ticket_events::internal.eq(false));
-    }
-    let rows: Vec<EventRow> = query.load(conn)?;
-    let mut seen = Vec::with_capacity(rows.len());
-    for row in rows {
-        if let Some(event) = StoredEvent::try_from(row)?.seen_by(actor)? {
-            seen.push(event);
+    let enterprise = actor.role() == Some(jiban_domain::values::Role::Enterprise);
+    let mut seen = Vec::new();
+    let mut after = after_seq;
+    loop {
+        let mut query = ticket_events::table
+            .filter(ticket_events::ticket_id.eq(DbUuid(id.as_uuid())))
+            .select(EventRow::as_select())
+            .order(ticket_events::seq)
+            .limit(limit + 1)
+            .into_boxed();
+        if let Some(seq) = after {
+            query = query.filter(ticket_events::seq.gt(seq));
+        }
+        if enterprise {
+            query = query.filter(ticket_events::internal.eq(false));
+        }
+        let rows: Vec<EventRow> = query.load(conn)?;
+        let ended = rows.len() as i64 <= limit;
+        for row in rows {
+            after = Some(row.seq);
+            if let Some(event) = StoredEvent::try_from(row)?.seen_by(actor)? {
+                seen.push(event);
+                if seen.len() as i64 > limit {
+                    break;
+                }
+            }
+        }
+        if ended || seen.len() as i64 > limit {
+            break;
         }
     }
-    Ok(seen)
+    let next = if seen.len() as i64 > limit {
+        seen.truncate(limit as usize);
+        seen.last().map(|e| e.seq)
+    } else {
+        None
+    };
+    Ok((seen, next))
 }

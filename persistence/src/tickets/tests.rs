@@ -8,13 +8,14 @@ use std::sync::{Arc, Barrier};
 use chrono::{DateTime, Duration, FixedOffset, NaiveDate, TimeZone, Utc};
 use diesel::prelude::*;
 use jiban_domain::deadline::{CalendarDay, DayKind};
-use jiban_domain::ticket::{Command, Rules, Status, Ticket, can_see};
+use jiban_domain::ticket::{Command, Event, EventData, Rules, Status, Ticket, can_see};
 use jiban_domain::values::{
     Body, CategoryCode, DepartmentId, Description, EnterpriseId, Kind, RatingLevel, ResultText,
     Role, Title, Urgency, UserId,
 };
 use jiban_domain::{Actor, DomainError, User};
 
+use super::rows::NewEventRow;
 use super::*;
 use crate::both_backends;
 use crate::conn::DbConnection;
@@ -212,7 +213,7 @@ both_backends!(a_created_ticket_reads_back_exactly, |db| {
     let next_year = county.file(&mut conn, "land", at(2027, 1, 4, 9, 0));
     assert_eq!(next_year.number.to_string(), "JB-2027-000001");
 
-    let timeline = events(&mut conn, first.id, &county.officer).unwrap();
+    let (timeline, _) = events(&mut conn, first.id, &county.officer, 100, None).unwrap();
     assert_eq!(timeline.len(), 1);
     assert_eq!(timeline[0].kind, "submitted");
     assert_eq!(
@@ -269,6 +270,56 @@ fn postgres_prepares_the_create_statement_once() {
     }
 }
 
+/// The seqs of every page of one entry of a ticket's timeline, as `actor` reads it.
+fn event_pages(
+    conn: &mut DbConnection,
+    id: jiban_domain::values::TicketId,
+    actor: &Actor,
+) -> Vec<Vec<i32>> {
+    let mut pages = Vec::new();
+    let mut after = None;
+    loop {
+        let (page, next) = events(conn, id, actor, 1, after).unwrap();
+        pages.push(page.iter().map(|e| e.seq).collect());
+        match next {
+            Some(seq) => after = Some(seq),
+            None => return pages,
+        }
+    }
+}
+
+// A row whose stored flag says public while the rule now hides it (a refused extension
+// stored before issue 8 made it internal; the table is append-only, so such rows stay):
+// `seen_by` drops it, and the enterprise's page is filled past it instead of ending the
+// timeline there.
+both_backends!(event_pages_fill_past_entries_hidden_by_the_rule, |db| {
+    let mut conn = db.conn();
+    let county = County::new(&mut conn);
+    let t = county.file(&mut conn, "land", at(2026, 3, 2, 9, 0));
+    let comment = |seq: u32, internal: bool| Event {
+        at: at(2026, 3, 2, 10, seq),
+        actor_id: None,
+        version: 1,
+        data: EventData::Commented {
+            body: format!("第{seq}条"),
+            internal,
+        },
+    };
+    for (seq, internal) in [(2, true), (3, false)] {
+        let mut row = NewEventRow::new(&t, seq as i32, &comment(seq, internal)).unwrap();
+        row.internal = false;
+        diesel::insert_into(ticket_events::table)
+            .values(row)
+            .execute(&mut conn)
+            .unwrap();
+    }
+    assert_eq!(event_pages(&mut conn, t.id, &county.enterprise), [[1], [3]]);
+    assert_eq!(
+        event_pages(&mut conn, t.id, &county.officer),
+        [[1], [2], [3]]
+    );
+});
+
 both_backends!(commands_write_row_events_and_notices_together, |db| {
     let mut conn = db.conn();
     let county = County::new(&mut conn);
@@ -323,12 +374,23 @@ both_backends!(commands_write_row_events_and_notices_together, |db| {
         .filter(|m| m.recipient == "91350100M000100Y43@example.cn")
         .count();
     assert_eq!(to_enterprise, 2);
-    let seen: Vec<String> = events(&mut conn, t.id, &county.enterprise)
+    let seen: Vec<String> = events(&mut conn, t.id, &county.enterprise, 100, None)
         .unwrap()
+        .0
         .into_iter()
         .map(|e| e.kind)
         .collect();
     assert_eq!(seen, ["submitted", "accepted", "resolved"]);
+    // Pages of one by seq: the hidden internal note (seq 3) neither fills a page nor ends
+    // the timeline early; the officer's pages hold it.
+    assert_eq!(
+        event_pages(&mut conn, t.id, &county.enterprise),
+        [[1], [2], [4]]
+    );
+    assert_eq!(
+        event_pages(&mut conn, t.id, &county.officer),
+        [[1], [2], [3], [4]]
+    );
     // A refused command writes nothing.
     let rate = Command::Rate {
         level: RatingLevel::Satisfied,
@@ -1103,8 +1165,9 @@ both_backends!(scanners_record_each_alert_once_and_escalate, |db| {
     for id in &ids {
         let t = get(&mut conn, *id, &county.supervisor).unwrap();
         assert!(t.supervised);
-        let kinds: Vec<String> = events(&mut conn, *id, &county.supervisor)
+        let kinds: Vec<String> = events(&mut conn, *id, &county.supervisor, 100, None)
             .unwrap()
+            .0
             .into_iter()
             .map(|e| e.kind)
             .collect();

@@ -1,0 +1,242 @@
+//! The lists' shared contract over HTTP, on both backends (issue 8): keyset pages of
+//! `/v1/tickets/{id}/events`, `/v1/users` and `/v1/enterprises` that visit every item
+//! once, within each caller's scope; and a 422 naming the parameter for any unknown or
+//! malformed query value on every list route.
+
+use std::collections::HashSet;
+
+use jiban_tests::fixture::{County, create_enterprise, create_person};
+use jiban_tests::{TestServer, both_backends};
+use serde_json::{Value, json};
+
+/// Every page of `path` (which has a `?`) at `limit` per page: the pages' items.
+fn pages(server: &TestServer, token: &str, path: &str, limit: usize) -> Vec<Vec<Value>> {
+    let mut pages = Vec::new();
+    let mut cursor: Option<String> = None;
+    loop {
+        let url = match &cursor {
+            Some(c) => format!("{path}&limit={limit}&cursor={c}"),
+            None => format!("{path}&limit={limit}"),
+        };
+        let r = server.get(&url, token);
+        assert_eq!(r.status, 200, "{url}: {}", r.body);
+        let page = r.json();
+        let items = page["items"].as_array().expect("items").clone();
+        assert!(items.len() <= limit, "{url}: {} items", items.len());
+        pages.push(items);
+        match page["next_cursor"].as_str() {
+            Some(next) => cursor = Some(next.to_owned()),
+            None => {
+                assert_eq!(page["next_cursor"], Value::Null, "{page}");
+                return pages;
+            }
+        }
+        assert!(pages.len() < 100, "{path}: the cursors never end");
+    }
+}
+
+/// The ids of every page, in order, each checked to appear once.
+fn ids_once(pages: &[Vec<Value>], key: &str) -> Vec<String> {
+    let ids: Vec<String> = pages
+        .iter()
+        .flatten()
+        .map(|item| item[key].to_string())
+        .collect();
+    let distinct: HashSet<&String> = ids.iter().collect();
+    assert_eq!(distinct.len(), ids.len(), "an item on two pages: {ids:?}");
+    ids
+}
+
+both_backends!(users_come_in_pages_and_filter_by_role, |server| {
+    let county = County::new(server);
+    let admin = &county.admin;
+    for _ in 0..3 {
+        create_person(server, admin, "supervisor", json!({}));
+    }
+    // admin, the county's four and three supervisors.
+    let everyone = ids_once(&pages(server, admin, "/v1/users?", 3), "id");
+    assert_eq!(everyone.len(), 8, "{everyone:?}");
+    let whole = server.get("/v1/users", admin).json();
+    assert_eq!(whole["items"].as_array().unwrap().len(), 8, "default 50");
+    assert_eq!(whole["next_cursor"], Value::Null);
+    // The stable order: the pages read what one page reads.
+    let one_page: Vec<String> = whole["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|u| u["id"].to_string())
+        .collect();
+    assert_eq!(everyone, one_page);
+
+    // The filter excludes: four supervisors of eight users, across pages.
+    let supervisors = pages(server, admin, "/v1/users?role=supervisor", 3);
+    let roles: Vec<&str> = supervisors
+        .iter()
+        .flatten()
+        .map(|u| u["role"].as_str().unwrap())
+        .collect();
+    assert_eq!(roles, ["supervisor"; 4]);
+    let enterprise_users = server.get("/v1/users?role=enterprise", admin).json();
+    let ids: Vec<&str> = enterprise_users["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|u| u["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids, [county.enterprise_user.id.as_str()]);
+
+    // Still the admin's alone.
+    server
+        .get("/v1/users?limit=1", &county.supervisor.token)
+        .problem(403, "not_permitted");
+});
+
+both_backends!(enterprises_come_in_pages_within_scope, |server| {
+    let county = County::new(server);
+    let admin = &county.admin;
+    let mut made = vec![county.enterprise_id.clone()];
+    for n in 0..4 {
+        made.push(create_enterprise(server, admin, &format!("第{n}家公司")));
+    }
+    let made: HashSet<String> = made.iter().map(|id| format!("\"{id}\"")).collect();
+    for token in [admin, &county.officer.token, &county.supervisor.token] {
+        let seen = ids_once(&pages(server, token, "/v1/enterprises?", 2), "id");
+        assert_eq!(seen.iter().cloned().collect::<HashSet<_>>(), made);
+    }
+    // A liaison pages through its stations alone, the enterprise user its own.
+    let ours = vec![format!("\"{}\"", county.enterprise_id)];
+    for token in [&county.liaison.token, &county.enterprise_user.token] {
+        let seen = ids_once(&pages(server, token, "/v1/enterprises?", 1), "id");
+        assert_eq!(seen, ours);
+    }
+    let stranger = create_person(server, admin, "liaison", json!({}));
+    let r = server.get("/v1/enterprises", &stranger.token).json();
+    assert_eq!(r, json!({"items": [], "next_cursor": null}));
+});
+
+both_backends!(events_come_in_pages_by_seq, |server| {
+    let county = County::new(server);
+    let ent = &county.enterprise_user.token;
+    let r = server.post(
+        "/v1/tickets",
+        ent,
+        json!({
+            "kind": "complaint",
+            "category": "utilities",
+            "title": "厂区停电影响生产",
+            "description": "自昨晚22时起厂区停电，三条产线停工，请尽快协调恢复供电。",
+        }),
+    );
+    assert_eq!(r.status, 201, "{}", r.body);
+    let id = r.json()["id"].as_str().unwrap().to_owned();
+    let comments = format!("/v1/tickets/{id}/comments");
+    // seq 2 internal, 3 public, 4 and 5 internal, 6 public.
+    for internal in [true, false, true, true, false] {
+        let r = server.post(
+            &comments,
+            &county.supervisor.token,
+            json!({"body": "跟进", "internal": internal}),
+        );
+        assert_eq!(r.status, 200, "{}", r.body);
+    }
+    let events = format!("/v1/tickets/{id}/events?");
+    let seqs = |token: &str, limit: usize| -> Vec<Vec<i64>> {
+        pages(server, token, &events, limit)
+            .iter()
+            .map(|page| page.iter().map(|e| e["seq"].as_i64().unwrap()).collect())
+            .collect()
+    };
+    assert_eq!(
+        seqs(&county.supervisor.token, 2),
+        [vec![1, 2], vec![3, 4], vec![5, 6]]
+    );
+    assert_eq!(
+        seqs(&county.supervisor.token, 100),
+        [vec![1, 2, 3, 4, 5, 6]]
+    );
+    // The enterprise's pages skip the internal entries, and are still full.
+    assert_eq!(seqs(ent, 2), [vec![1, 3], vec![6]]);
+    assert_eq!(seqs(ent, 1), [vec![1], vec![3], vec![6]]);
+
+    // A cursor of another list is not a timeline's.
+    let users_cursor = server.get("/v1/users?limit=1", &county.admin).json()["next_cursor"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let errors = server
+        .get(&format!("{events}cursor={users_cursor}"), ent)
+        .invalid();
+    assert_eq!(errors, [("?cursor".to_owned(), "invalid".to_owned())]);
+});
+
+both_backends!(bad_query_values_are_422_on_every_list, |server| {
+    let county = County::new(server);
+    let admin = county.admin.as_str();
+    let sup = county.supervisor.token.as_str();
+    let ticket = server
+        .post(
+            "/v1/tickets",
+            &county.enterprise_user.token,
+            json!({
+                "kind": "request",
+                "category": "utilities",
+                "title": "申请协调用电",
+                "description": "新产线需要增容，请协调供电公司。",
+            }),
+        )
+        .json()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let events = format!("/v1/tickets/{ticket}/events");
+    // (path and query, parameter, code)
+    let admin_cases = [
+        ("/v1/users?role=emperor", "role", "unknown_value"),
+        ("/v1/users?role=", "role", "unknown_value"),
+        ("/v1/users?limit=0", "limit", "out_of_range"),
+        ("/v1/users?cursor=xyz", "cursor", "invalid"),
+        ("/v1/users?rol=officer", "rol", "unknown_parameter"),
+        ("/v1/notifications?status=lost", "status", "unknown_value"),
+        ("/v1/notifications?status=", "status", "unknown_value"),
+        ("/v1/notifications?state=sent", "state", "unknown_parameter"),
+    ];
+    let supervisor_cases = [
+        ("/v1/enterprises?limit=101", "limit", "out_of_range"),
+        ("/v1/enterprises?cursor=%21", "cursor", "invalid"),
+        ("/v1/enterprises?name=x", "name", "unknown_parameter"),
+        ("/v1/tickets?status=open", "status", "unknown_value"),
+        ("/v1/tickets?urgency=urgent", "urgency", "unknown_value"),
+        ("/v1/tickets?kind=praise", "kind", "unknown_value"),
+        ("/v1/tickets?overdue=yes", "overdue", "invalid"),
+        ("/v1/tickets?created_from=May", "created_from", "invalid"),
+        ("/v1/tickets?number=JB-1", "number", "invalid"),
+        ("/v1/tickets?assignee=me", "assignee", "unknown_parameter"),
+        ("/v1/alerts?mine=1", "mine", "invalid"),
+        ("/v1/alerts?ticket_id=42", "ticket_id", "invalid"),
+        (
+            "/v1/alerts?mine=true&mine=false",
+            "mine",
+            "duplicate_parameter",
+        ),
+        ("/v1/visits?from=yesterday", "from", "invalid"),
+        ("/v1/visits?liaison_id=me", "liaison_id", "invalid"),
+    ];
+    let mut all: Vec<(String, &str, &str, &str)> = Vec::new();
+    for (path, name, code) in admin_cases {
+        all.push((path.to_owned(), admin, name, code));
+    }
+    for (path, name, code) in supervisor_cases {
+        all.push((path.to_owned(), sup, name, code));
+    }
+    for (query, name, code) in [
+        ("limit=abc", "limit", "out_of_range"),
+        ("cursor=zzz", "cursor", "invalid"),
+        ("kind=commented", "kind", "unknown_parameter"),
+    ] {
+        all.push((format!("{events}?{query}"), sup, name, code));
+    }
+    for (path, token, name, code) in all {
+        let errors = server.get(&path, token).invalid();
+        assert_eq!(errors, [(format!("?{name}"), code.to_owned())], "{path}");
+    }
+});

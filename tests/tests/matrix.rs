@@ -428,6 +428,11 @@ both_backends!(
         let now = chrono::Utc::now().to_rfc3339();
         let visit = json!({"enterprise_id": w.c.enterprise_id, "visited_at": now,
                        "purpose": "六必访", "summary": "与企业负责人面谈，了解用电需求。"});
+        let recorded = server.post("/v1/visits", w.tokens[4].as_deref().unwrap(), visit.clone());
+        assert_eq!(recorded.status, 201, "{}", recorded.body);
+        let visit_path = format!("/v1/visits/{}", recorded.json()["id"].as_str().unwrap());
+        let colleague = format!("/v1/users/{}", w.colleague);
+        let retry = format!("/v1/notifications/{}/retry", uuid::Uuid::now_v7());
         // admin, supervisor, officer, officer_elsewhere, liaison, liaison_elsewhere,
         // enterprise, other_enterprise, anonymous
         let table: Vec<(&str, &str, Option<Value>, [u16; 9])> = vec![
@@ -484,6 +489,60 @@ both_backends!(
                 "/v1/departments",
                 Some(json!({"code": "matrix", "name": "矩阵"})),
                 [201, 403, 403, 403, 403, 403, 403, 403, NONE],
+            ),
+            // Admin writes: nobody else, whatever it may read.
+            (
+                "POST",
+                "/v1/users",
+                Some(
+                    json!({"username": "matrix.user", "password": "matrix-password-1",
+                            "role": "supervisor", "display_name": "矩阵", "email": "m@example.gov.cn"}),
+                ),
+                [201, 403, 403, 403, 403, 403, 403, 403, NONE],
+            ),
+            (
+                "PATCH",
+                colleague.as_str(),
+                Some(json!({"display_name": "同事"})),
+                [200, 403, 403, 403, 403, 403, 403, 403, NONE],
+            ),
+            (
+                "POST",
+                "/v1/enterprises",
+                Some(
+                    json!({"name": "矩阵企业", "uscc": jiban_tests::fixture::uscc(990_001),
+                            "contact_name": "陈", "contact_phone": "110", "contact_email": "c@example.com"}),
+                ),
+                [201, 403, 403, 403, 403, 403, 403, 403, NONE],
+            ),
+            (
+                "PUT",
+                "/v1/categories/other",
+                Some(json!({"name": "其他"})),
+                [200, 403, 403, 403, 403, 403, 403, 403, NONE],
+            ),
+            (
+                "PUT",
+                "/v1/sla-policies/complex",
+                Some(json!({"accept": {"amount": 1, "unit": "working_days"},
+                            "contact": {"amount": 1, "unit": "working_days"},
+                            "resolve": {"amount": 15, "unit": "working_days"},
+                            "basis": "参照 湖北"})),
+                [200, 403, 403, 403, 403, 403, 403, 403, NONE],
+            ),
+            (
+                "POST",
+                retry.as_str(),
+                Some(json!({})),
+                [404, 403, 403, 403, 403, 403, 403, 403, NONE],
+            ),
+            // A visit at the county's enterprise, linked to no ticket: its liaison, the
+            // enterprise, supervisors and admins read it; officers only through a ticket.
+            (
+                "GET",
+                visit_path.as_str(),
+                None,
+                [200, 200, 404, 404, 200, 404, 200, 404, NONE],
             ),
         ];
         let mut wrong = Vec::new();

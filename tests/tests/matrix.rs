@@ -432,6 +432,7 @@ both_backends!(
         assert_eq!(recorded.status, 201, "{}", recorded.body);
         let visit_path = format!("/v1/visits/{}", recorded.json()["id"].as_str().unwrap());
         let colleague = format!("/v1/users/{}", w.colleague);
+        let enterprise = format!("/v1/enterprises/{}", w.c.enterprise_id);
         let retry = format!("/v1/notifications/{}/retry", uuid::Uuid::now_v7());
         // admin, supervisor, officer, officer_elsewhere, liaison, liaison_elsewhere,
         // enterprise, other_enterprise, anonymous
@@ -489,6 +490,31 @@ both_backends!(
                 "/v1/departments",
                 Some(json!({"code": "matrix", "name": "矩阵"})),
                 [201, 403, 403, 403, 403, 403, 403, 403, NONE],
+            ),
+            // docs/API.md, "Roles on the admin routes".
+            (
+                "GET",
+                "/v1/departments",
+                None,
+                [200, 200, 200, 200, 200, 200, 403, 403, NONE],
+            ),
+            (
+                "GET",
+                "/v1/users",
+                None,
+                [200, 403, 403, 403, 403, 403, 403, 403, NONE],
+            ),
+            (
+                "GET",
+                "/v1/enterprises",
+                None,
+                [200, 200, 200, 200, 200, 200, 200, 200, NONE],
+            ),
+            (
+                "GET",
+                enterprise.as_str(),
+                None,
+                [200, 200, 200, 200, 200, 404, 200, 404, NONE],
             ),
             // Admin writes: nobody else, whatever it may read.
             (

@@ -433,6 +433,7 @@ both_backends!(
         let visit_path = format!("/v1/visits/{}", recorded.json()["id"].as_str().unwrap());
         let colleague = format!("/v1/users/{}", w.colleague);
         let enterprise = format!("/v1/enterprises/{}", w.c.enterprise_id);
+        let ack = format!("/v1/alerts/{}/ack", uuid::Uuid::now_v7());
         let retry = format!("/v1/notifications/{}/retry", uuid::Uuid::now_v7());
         // admin, supervisor, officer, officer_elsewhere, liaison, liaison_elsewhere,
         // enterprise, other_enterprise, anonymous
@@ -515,6 +516,28 @@ both_backends!(
                 enterprise.as_str(),
                 None,
                 [200, 200, 200, 200, 200, 404, 200, 404, NONE],
+            ),
+            // Any user, for itself: a wrong current password is 422 for everyone.
+            (
+                "POST",
+                "/v1/me/password",
+                Some(
+                    json!({"current_password": "not-the-password-1", "new_password": "a-new-password-1"}),
+                ),
+                [422, 422, 422, 422, 422, 422, 422, 422, NONE],
+            ),
+            // Acknowledging: enterprises and admins by role; an alert nobody can see is 404.
+            (
+                "POST",
+                ack.as_str(),
+                Some(json!({})),
+                [403, 404, 404, 404, 404, 404, 403, 403, NONE],
+            ),
+            (
+                "PUT",
+                "/v1/calendar/2030",
+                Some(json!({"days": [{"date": "2030-01-01", "kind": "holiday", "name": "元旦"}]})),
+                [200, 403, 403, 403, 403, 403, 403, 403, NONE],
             ),
             // Admin writes: nobody else, whatever it may read.
             (

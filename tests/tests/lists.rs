@@ -240,3 +240,24 @@ both_backends!(bad_query_values_are_422_on_every_list, |server| {
         assert_eq!(errors, [(format!("?{name}"), code.to_owned())], "{path}");
     }
 });
+
+// Issue 8: a route that takes no query parameters names any it is given (it used to
+// ignore them).
+both_backends!(routes_without_parameters_refuse_any, |server| {
+    let admin = server.admin_token();
+    for path in [
+        "/v1/departments?x=1",
+        "/v1/categories?x=1",
+        "/v1/sla-policies?x=1",
+        "/v1/calendar/2026?x=1",
+    ] {
+        let r = server.get(path, &admin);
+        let errors = r.invalid();
+        assert_eq!(
+            errors,
+            [("?x".to_owned(), "unknown_parameter".to_owned())],
+            "{path}"
+        );
+    }
+    assert_eq!(server.get("/v1/departments", &admin).status, 200);
+});

@@ -80,8 +80,13 @@ struct DepartmentList {
     items: Vec<DepartmentResponse>,
 }
 
-async fn list(state: web::Data<AppState>, auth: Authenticated) -> Result<HttpResponse, ApiError> {
+async fn list(
+    state: web::Data<AppState>,
+    auth: Authenticated,
+    query: web::Query<Vec<(String, String)>>,
+) -> Result<HttpResponse, ApiError> {
     auth.require(&[Role::Liaison, Role::Officer, Role::Supervisor, Role::Admin])?;
+    super::paging::no_parameters(&query)?;
     let found = state.db.run(departments::list).await?;
     Ok(HttpResponse::Ok().json(DepartmentList {
         items: found.into_iter().map(DepartmentResponse::from).collect(),

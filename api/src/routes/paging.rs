@@ -230,3 +230,17 @@ pub struct PageResponse<T> {
     /// Present when more items may follow.
     pub next_cursor: Option<String>,
 }
+
+/// A route that takes no query parameters refuses any it is given, naming each (issue 8:
+/// an unknown parameter is never silently ignored).
+pub fn no_parameters(pairs: &[(String, String)]) -> Result<(), ApiError> {
+    let mut p = Params::default();
+    for (name, _) in pairs {
+        p.bad(
+            name,
+            "unknown_parameter",
+            "this route takes no query parameters",
+        );
+    }
+    p.finish(())
+}

@@ -61,7 +61,9 @@ struct CategoryList {
 async fn categories(
     state: web::Data<AppState>,
     _auth: Authenticated,
+    query: web::Query<Vec<(String, String)>>,
 ) -> Result<HttpResponse, ApiError> {
+    super::paging::no_parameters(&query)?;
     let found = state.db.run(reference::categories).await?;
     Ok(HttpResponse::Ok().json(CategoryList {
         items: found.into_iter().map(CategoryResponse::from).collect(),
@@ -175,7 +177,9 @@ async fn calendar_year(
     state: web::Data<AppState>,
     _auth: Authenticated,
     year: web::Path<i32>,
+    query: web::Query<Vec<(String, String)>>,
 ) -> Result<HttpResponse, ApiError> {
+    super::paging::no_parameters(&query)?;
     let year = year.into_inner();
     // A year outside 2000–2100 can never be loaded: there is no such resource.
     if !YEARS.contains(&year) {
@@ -273,7 +277,9 @@ struct SlaList {
 async fn sla_policies(
     state: web::Data<AppState>,
     _auth: Authenticated,
+    query: web::Query<Vec<(String, String)>>,
 ) -> Result<HttpResponse, ApiError> {
+    super::paging::no_parameters(&query)?;
     let found = state.db.run(reference::sla_policies).await?;
     Ok(HttpResponse::Ok().json(SlaList {
         items: found.into_iter().map(SlaResponse::from).collect(),

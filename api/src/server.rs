@@ -134,10 +134,7 @@ fn start(config: Config) -> Result<(), StartError> {
         metrics: Metrics::default(),
         write_limiter: WriteLimiter::new(config.rate_limit_per_minute),
         public_url,
-        enterprise_ticket_url: config
-            .enterprise_ticket_url
-            .as_ref()
-            .map(|t| t.as_str().to_owned()),
+        enterprise_ticket_url: settings.enterprise_ticket_url.clone(),
         rules: rules.clone(),
         workers: workers.clone(),
     });

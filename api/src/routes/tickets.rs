@@ -1037,36 +1037,6 @@ mod tests {
 
     /// openapi.yaml is the contract: every ticket route is in it.
     #[test]
-    fn every_ticket_route_is_documented() {
-        let actions = [
-            "accept",
-            "dispose",
-            "assign",
-            "transfer",
-            "contact",
-            "comments",
-            "request-info",
-            "supply-info",
-            "extension",
-            "extension/decision",
-            "resolve",
-            "explain",
-            "rate",
-            "appeal",
-            "appeal/decision",
-            "withdraw",
-            "events",
-        ];
-        let spec = crate::routes::health::OPENAPI;
-        assert!(spec.contains("\n  /v1/tickets:\n"));
-        assert!(spec.contains("\n  /v1/tickets/{id}:\n"));
-        for action in actions {
-            let path = format!("\n  /v1/tickets/{{id}}/{action}:\n");
-            assert!(spec.contains(&path), "{action} is not in openapi.yaml");
-        }
-    }
-
-    #[test]
     fn the_fingerprint_ignores_layout_but_not_content() {
         let a: CreateTicketRequest = serde_json::from_str(
             r#"{"kind":"complaint","category":"land","title":"t","description":"d"}"#,

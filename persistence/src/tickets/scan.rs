@@ -10,7 +10,7 @@ use chrono::{DateTime, SubsecRound, Utc};
 use diesel::prelude::*;
 use jiban_domain::Actor;
 use jiban_domain::alert::{self, Alert, AlertLevel};
-use jiban_domain::notice::{AlertContext, alert_notice};
+use jiban_domain::notice::{AlertContext, Audience, alert_notice};
 use jiban_domain::ticket::{self, Command, EscalationReason, Event, EventData, Status, Ticket};
 use jiban_domain::values::{AlertId, UserId};
 
@@ -120,8 +120,9 @@ fn scan_ticket(
     let mut data = Vec::new();
     if !due.is_empty() {
         let texts = Texts::load(conn, &ticket, ctx)?;
+        let mut named = People::default();
         for a in &due {
-            let people = people(conn, a)?;
+            let people = named.of(conn, a)?;
             let ids: Vec<uuid::Uuid> = people.iter().filter_map(|p| p.user_id).collect();
             let Some(alert_id) = alerts::record(conn, &a.key, &ids, now)? else {
                 continue; // recorded by an earlier pass or another node
@@ -196,17 +197,32 @@ fn scan_ticket(
     Ok(report)
 }
 
-/// The people an alert's audiences name, each once, active users only.
-fn people(conn: &mut DbConnection, a: &Alert) -> Result<Vec<Recipient>, StoreError> {
-    let mut out: Vec<Recipient> = Vec::new();
-    for audience in &a.recipients {
-        for person in notify::recipients(conn, audience)? {
-            if !out.iter().any(|p| p.key == person.key) {
-                out.push(person);
+/// Who each audience names (active users only), looked up once per ticket: a ticket's
+/// alerts share their audiences (the department's officers, the supervisors).
+#[derive(Default)]
+struct People(Vec<(Audience, Vec<Recipient>)>);
+
+impl People {
+    /// The people an alert's audiences name, each once.
+    fn of(&mut self, conn: &mut DbConnection, a: &Alert) -> Result<Vec<Recipient>, StoreError> {
+        let mut out: Vec<Recipient> = Vec::new();
+        for audience in &a.recipients {
+            let i = match self.0.iter().position(|(known, _)| known == audience) {
+                Some(i) => i,
+                None => {
+                    let named = notify::recipients(conn, audience)?;
+                    self.0.push((audience.clone(), named));
+                    self.0.len() - 1
+                }
+            };
+            for person in &self.0[i].1 {
+                if !out.iter().any(|p| p.key == person.key) {
+                    out.push(person.clone());
+                }
             }
         }
+        Ok(out)
     }
-    Ok(out)
 }
 
 /// What an alert's mail says besides the ticket, looked up once per ticket.
@@ -286,11 +302,12 @@ pub fn plan(
             closing.push(t.number.to_string());
             continue;
         }
+        let mut named = People::default();
         for a in alert::due(&t, now, &ctx.rules.calendar) {
             if alerts::is_recorded(conn, &a.key)? {
                 continue;
             }
-            let recipients = people(conn, &a)?.into_iter().map(|p| p.address).collect();
+            let recipients = named.of(conn, &a)?.into_iter().map(|p| p.address).collect();
             planned.push(Planned {
                 ticket_id: t.id.as_uuid(),
                 number: t.number.to_string(),

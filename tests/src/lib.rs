@@ -18,6 +18,7 @@
 
 pub mod alerts;
 pub mod fixture;
+pub mod openapi;
 pub mod smtp;
 
 use std::io::{BufRead as _, BufReader};

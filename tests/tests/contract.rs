@@ -2,32 +2,8 @@
 //! registers and the operations `openapi.yaml` documents are compared both ways, and every
 //! documented operation is asked for on a real server, which must know it.
 
-use std::collections::BTreeSet;
-use std::path::Path;
-
 use jiban_tests::both_backends;
-
-/// `(METHOD, /path/{param})` pairs.
-type Operations = BTreeSet<(String, String)>;
-
-const METHODS: [&str; 5] = ["get", "post", "put", "patch", "delete"];
-
-/// What `openapi.yaml` documents.
-fn documented() -> Operations {
-    let text = std::fs::read_to_string(repo().join("openapi.yaml")).expect("openapi.yaml");
-    let doc: serde_norway::Value = serde_norway::from_str(&text).expect("valid YAML");
-    let paths = doc["paths"].as_mapping().expect("paths");
-    let mut out = Operations::new();
-    for (path, item) in paths {
-        let path = path.as_str().expect("a path");
-        for method in METHODS {
-            if item.get(method).is_some() {
-                out.insert((method.to_uppercase(), path.to_owned()));
-            }
-        }
-    }
-    out
-}
+use jiban_tests::openapi::{METHODS, Operations, operations as documented, repo};
 
 /// What the server registers: every `web::resource("…")` of `api/src/routes/` with the
 /// methods routed on it. Read from the source, as the one place routes are declared.
@@ -46,12 +22,6 @@ fn registered() -> Operations {
         }
     }
     out
-}
-
-fn repo() -> &'static Path {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .expect("the workspace")
 }
 
 #[test]

@@ -5,6 +5,7 @@
 
 use jiban_tests::alerts::{AlertCounty, act};
 use jiban_tests::fixture::{create_department, create_enterprise, create_person};
+use jiban_tests::openapi::{Operations, operations};
 use jiban_tests::{TestServer, both_backends};
 use serde_json::{Value, json};
 
@@ -40,6 +41,17 @@ struct Row {
     body: fn(&World) -> Value,
     expect: [u16; 9],
 }
+
+/// The ticket routes `every_role_reads_only_what_it_may` covers.
+const READS: [(&str, &str); 4] = [
+    ("GET", "/v1/tickets/{id}"),
+    ("GET", "/v1/tickets/{id}/events"),
+    ("GET", "/v1/tickets"),
+    ("POST", "/v1/tickets"),
+];
+
+/// A route's row: method, documented path, the concrete path, body, status per role.
+type Cell<'a> = (&'a str, &'a str, &'a str, Option<Value>, [u16; 9]);
 
 const OUT: u16 = 404;
 const NONE: u16 = 401;
@@ -154,7 +166,10 @@ struct World {
     c: AlertCounty,
     tokens: Vec<Option<String>>,
     colleague: String,
+    /// Someone whose password is known, to log in as.
+    known: jiban_tests::fixture::Person,
     elsewhere: String,
+    liaison: String,
 }
 
 impl World {
@@ -193,7 +208,7 @@ impl World {
             Some(c.supervisor.token.clone()),
             Some(c.officer.token.clone()),
             Some(officer_elsewhere.token),
-            Some(liaison.token),
+            Some(liaison.token.clone()),
             Some(liaison_elsewhere.token),
             Some(c.enterprise_user.token.clone()),
             Some(other_user.token),
@@ -201,6 +216,8 @@ impl World {
         ];
         World {
             colleague: c.colleague.id.clone(),
+            known: create_person(server, &c.admin, "supervisor", json!({})),
+            liaison: liaison.id.clone(),
             c,
             tokens,
             elsewhere,
@@ -435,11 +452,13 @@ both_backends!(
         let enterprise = format!("/v1/enterprises/{}", w.c.enterprise_id);
         let ack = format!("/v1/alerts/{}/ack", uuid::Uuid::now_v7());
         let retry = format!("/v1/notifications/{}/retry", uuid::Uuid::now_v7());
+        let liaisons = format!("/v1/enterprises/{}/liaisons", w.c.enterprise_id);
         // admin, supervisor, officer, officer_elsewhere, liaison, liaison_elsewhere,
         // enterprise, other_enterprise, anonymous
-        let table: Vec<(&str, &str, Option<Value>, [u16; 9])> = vec![
+        let table: Vec<Cell> = vec![
             (
                 "GET",
+                "/v1/alerts",
                 "/v1/alerts",
                 None,
                 [200, 200, 200, 200, 200, 200, 403, 403, NONE],
@@ -447,17 +466,20 @@ both_backends!(
             (
                 "GET",
                 "/v1/notifications",
+                "/v1/notifications",
                 None,
                 [200, 403, 403, 403, 403, 403, 403, 403, NONE],
             ),
             (
                 "GET",
                 "/v1/visits",
+                "/v1/visits",
                 None,
                 [200, 200, 200, 200, 200, 200, 200, 200, NONE],
             ),
             (
                 "POST",
+                "/v1/visits",
                 "/v1/visits",
                 Some(visit),
                 [403, 403, 403, 403, 201, 403, 403, 403, NONE],
@@ -465,11 +487,13 @@ both_backends!(
             (
                 "GET",
                 "/v1/me",
+                "/v1/me",
                 None,
                 [200, 200, 200, 200, 200, 200, 200, 200, NONE],
             ),
             (
                 "GET",
+                "/v1/categories",
                 "/v1/categories",
                 None,
                 [200, 200, 200, 200, 200, 200, 200, 200, NONE],
@@ -477,17 +501,20 @@ both_backends!(
             (
                 "GET",
                 "/v1/sla-policies",
+                "/v1/sla-policies",
                 None,
                 [200, 200, 200, 200, 200, 200, 200, 200, NONE],
             ),
             (
                 "GET",
+                "/v1/calendar/{year}",
                 "/v1/calendar/2026",
                 None,
                 [200, 200, 200, 200, 200, 200, 200, 200, NONE],
             ),
             (
                 "POST",
+                "/v1/departments",
                 "/v1/departments",
                 Some(json!({"code": "matrix", "name": "矩阵"})),
                 [201, 403, 403, 403, 403, 403, 403, 403, NONE],
@@ -496,11 +523,13 @@ both_backends!(
             (
                 "GET",
                 "/v1/departments",
+                "/v1/departments",
                 None,
                 [200, 200, 200, 200, 200, 200, 403, 403, NONE],
             ),
             (
                 "GET",
+                "/v1/users",
                 "/v1/users",
                 None,
                 [200, 403, 403, 403, 403, 403, 403, 403, NONE],
@@ -508,11 +537,13 @@ both_backends!(
             (
                 "GET",
                 "/v1/enterprises",
+                "/v1/enterprises",
                 None,
                 [200, 200, 200, 200, 200, 200, 200, 200, NONE],
             ),
             (
                 "GET",
+                "/v1/enterprises/{id}",
                 enterprise.as_str(),
                 None,
                 [200, 200, 200, 200, 200, 404, 200, 404, NONE],
@@ -520,6 +551,7 @@ both_backends!(
             // Any user, for itself: a wrong current password is 422 for everyone.
             (
                 "POST",
+                "/v1/me/password",
                 "/v1/me/password",
                 Some(
                     json!({"current_password": "not-the-password-1", "new_password": "a-new-password-1"}),
@@ -529,12 +561,14 @@ both_backends!(
             // Acknowledging: enterprises and admins by role; an alert nobody can see is 404.
             (
                 "POST",
+                "/v1/alerts/{id}/ack",
                 ack.as_str(),
                 Some(json!({})),
                 [403, 404, 404, 404, 404, 404, 403, 403, NONE],
             ),
             (
                 "PUT",
+                "/v1/calendar/{year}",
                 "/v1/calendar/2030",
                 Some(json!({"days": [{"date": "2030-01-01", "kind": "holiday", "name": "元旦"}]})),
                 [200, 403, 403, 403, 403, 403, 403, 403, NONE],
@@ -542,6 +576,7 @@ both_backends!(
             // Admin writes: nobody else, whatever it may read.
             (
                 "POST",
+                "/v1/users",
                 "/v1/users",
                 Some(
                     json!({"username": "matrix.user", "password": "matrix-password-1",
@@ -551,12 +586,14 @@ both_backends!(
             ),
             (
                 "PATCH",
+                "/v1/users/{id}",
                 colleague.as_str(),
                 Some(json!({"display_name": "同事"})),
                 [200, 403, 403, 403, 403, 403, 403, 403, NONE],
             ),
             (
                 "POST",
+                "/v1/enterprises",
                 "/v1/enterprises",
                 Some(
                     json!({"name": "矩阵企业", "uscc": jiban_tests::fixture::uscc(990_001),
@@ -566,12 +603,14 @@ both_backends!(
             ),
             (
                 "PUT",
+                "/v1/categories/{code}",
                 "/v1/categories/other",
                 Some(json!({"name": "其他"})),
                 [200, 403, 403, 403, 403, 403, 403, 403, NONE],
             ),
             (
                 "PUT",
+                "/v1/sla-policies/{class}",
                 "/v1/sla-policies/complex",
                 Some(json!({"accept": {"amount": 1, "unit": "working_days"},
                             "contact": {"amount": 1, "unit": "working_days"},
@@ -581,6 +620,7 @@ both_backends!(
             ),
             (
                 "POST",
+                "/v1/notifications/{id}/retry",
                 retry.as_str(),
                 Some(json!({})),
                 [404, 403, 403, 403, 403, 403, 403, 403, NONE],
@@ -589,13 +629,72 @@ both_backends!(
             // enterprise, supervisors and admins read it; officers only through a ticket.
             (
                 "GET",
+                "/v1/visits/{id}",
                 visit_path.as_str(),
                 None,
                 [200, 200, 404, 404, 200, 404, 200, 404, NONE],
             ),
+            (
+                "GET",
+                "/v1/users/{id}",
+                colleague.as_str(),
+                None,
+                [200, 403, 403, 403, 403, 403, 403, 403, NONE],
+            ),
+            (
+                "PATCH",
+                "/v1/enterprises/{id}",
+                enterprise.as_str(),
+                Some(json!({"contact_name": "陈经理"})),
+                [200, 403, 403, 403, 403, 403, 403, 403, NONE],
+            ),
+            (
+                "PUT",
+                "/v1/enterprises/{id}/liaisons",
+                liaisons.as_str(),
+                Some(json!({"liaison_ids": [w.liaison]})),
+                [200, 403, 403, 403, 403, 403, 403, 403, NONE],
+            ),
+            // Public routes: the same answer whoever asks, a bearer token or none.
+            ("GET", "/healthz", "/healthz", None, [200; 9]),
+            ("GET", "/readyz", "/readyz", None, [200; 9]),
+            ("GET", "/metrics", "/metrics", None, [200; 9]),
+            ("GET", "/openapi.yaml", "/openapi.yaml", None, [200; 9]),
+            (
+                "POST",
+                "/v1/auth/token",
+                "/v1/auth/token",
+                Some(json!({"username": w.known.username, "password": w.known.password})),
+                [200; 9],
+            ),
+            (
+                "POST",
+                "/v1/auth/refresh",
+                "/v1/auth/refresh",
+                Some(json!({"refresh_token": "not-a-refresh-token"})),
+                [401; 9],
+            ),
+            (
+                "POST",
+                "/v1/auth/logout",
+                "/v1/auth/logout",
+                Some(json!({"refresh_token": "not-a-refresh-token"})),
+                [204; 9],
+            ),
         ];
+        let mut covered: Operations = rows()
+            .iter()
+            .map(|r| {
+                (
+                    "POST".to_owned(),
+                    format!("/v1/tickets/{{id}}/{}", r.action),
+                )
+            })
+            .chain(READS.iter().map(|(m, p)| (m.to_string(), p.to_string())))
+            .collect();
         let mut wrong = Vec::new();
-        for (method, path, body, expect) in table {
+        for (method, template, path, body, expect) in table {
+            covered.insert((method.to_owned(), template.to_owned()));
             for (i, role) in ROLES.iter().enumerate() {
                 let got = server
                     .call(method, path, w.tokens[i].as_deref(), body.as_ref())
@@ -613,6 +712,12 @@ both_backends!(
             "{} cells differ:\n{}",
             wrong.len(),
             wrong.join("\n")
+        );
+        // Every documented operation has its row somewhere in this file.
+        let missing: Vec<_> = operations().difference(&covered).cloned().collect();
+        assert!(
+            missing.is_empty(),
+            "operations with no row in the matrix: {missing:?}"
         );
     }
 );

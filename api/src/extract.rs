@@ -21,6 +21,8 @@ use validator::{Validate, ValidationErrors, ValidationErrorsKind};
 
 use crate::problem::{self, ApiError, FieldError};
 
+mod strict;
+
 /// The largest request body accepted (DESIGN.md section 7: 413 above 64 KiB).
 pub const BODY_LIMIT: usize = 64 * 1024;
 
@@ -90,9 +92,12 @@ fn is_json(req: &HttpRequest) -> bool {
 
 /// Parses a body: 400 when it is not JSON at all, 422 naming the field when JSON of the
 /// wrong shape.
+///
+/// A struct is read from an object only ([`strict::Strict`]): serde alone would take
+/// `["…"]` for `{"reason": "…"}`.
 pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
     let mut de = serde_json::Deserializer::from_slice(bytes);
-    let value: T = match serde_path_to_error::deserialize(&mut de) {
+    let value: T = match serde_path_to_error::deserialize(strict::Strict(&mut de)) {
         Ok(value) => value,
         Err(e) => {
             let pointer = pointer_of(e.path());
@@ -436,6 +441,20 @@ mod tests {
         );
         // Line breaks and tabs are text; an escaped ordinary character is too.
         assert!(refused(r#"{"title": "a\tb\r\nc \u4e2d", "items": []}"#).is_empty());
+    }
+
+    #[test]
+    fn a_struct_is_not_read_from_an_array() {
+        for bad in [
+            r#"[[{"date": "2026-01-01", "kind": "holiday"}]]"#,
+            r#"{"days": [["2026-01-01", "holiday"]]}"#,
+            "[]",
+        ] {
+            let (status, e) = error_of(bad);
+            assert_eq!((status, e.code.as_ref()), (422, "wrong_type"), "{bad}");
+        }
+        let (_, e) = error_of(r#"{"days": [["2026-01-01", "holiday"]]}"#);
+        assert_eq!(e.pointer.as_deref(), Some("/days/0"));
     }
 
     #[test]

@@ -93,9 +93,19 @@ fn is_json(req: &HttpRequest) -> bool {
 /// Parses a body: 400 when it is not JSON at all, 422 naming the field when JSON of the
 /// wrong shape.
 ///
-/// A struct is read from an object only ([`strict::Strict`]): serde alone would take
-/// `["…"]` for `{"reason": "…"}`.
+/// The whole body is checked to be JSON first, so that a body cut short or not UTF-8 is
+/// 400 even when its first field is already wrong. A struct is read from an object only
+/// ([`strict::Strict`]): serde alone would take `["…"]` for `{"reason": "…"}`.
 pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+    // JSON is UTF-8 (RFC 8259); serde_json skips a string it ignores without looking.
+    if std::str::from_utf8(bytes).is_err() {
+        return Err(ApiError::bad_request(
+            "malformed_json",
+            "the body is not valid JSON: it is not UTF-8",
+        ));
+    }
+    serde_json::from_slice::<serde::de::IgnoredAny>(bytes)
+        .map_err(|e| problem::malformed_json(&e))?;
     let mut de = serde_json::Deserializer::from_slice(bytes);
     let value: T = match serde_path_to_error::deserialize(strict::Strict(&mut de)) {
         Ok(value) => value,
@@ -105,7 +115,14 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
             return Err(if inner.is_data() {
                 deserialize_error(inner.to_string(), pointer)
             } else {
-                problem::malformed_json(&inner)
+                // The body is JSON (checked above): what serde_json calls a syntax error
+                // here is a value of the wrong type, e.g. a number where an enumeration's
+                // name belongs.
+                ApiError::invalid(vec![FieldError::body(
+                    pointer,
+                    "wrong_type",
+                    "has the wrong type",
+                )])
             });
         }
     };
@@ -458,8 +475,24 @@ mod tests {
     }
 
     #[test]
+    fn a_number_for_an_enumeration_is_a_wrong_type() {
+        let (status, e) = error_of(r#"{"days": [{"date": "2026-01-01", "kind": 1}]}"#);
+        assert_eq!(
+            (status, e.pointer.as_deref(), e.code.as_ref()),
+            (422, Some("/days/0/kind"), "wrong_type")
+        );
+    }
+
+    #[test]
     fn unreadable_json_is_400() {
-        for bad in [r#"{"days": ["#, "not json", r#"{"days": []} trailing"#, ""] {
+        // Cut short or not UTF-8 after a field that is already wrong: still 400.
+        for bad in [
+            r#"{"days": ["#,
+            "not json",
+            r#"{"days": []} trailing"#,
+            "",
+            r#"{"extra": "#,
+        ] {
             let e = parse_json::<Year>(bad.as_bytes()).unwrap_err();
             assert_eq!(
                 (e.status().as_u16(), e.code()),
@@ -467,5 +500,7 @@ mod tests {
                 "{bad}"
             );
         }
+        let e = parse_json::<Year>(b"{\"extra\": \"\xff\"}").unwrap_err();
+        assert_eq!((e.status().as_u16(), e.code()), (400, "malformed_json"));
     }
 }

@@ -346,6 +346,18 @@ fn describe(e: &validator::ValidationError) -> String {
     }
 }
 
+/// Deserialises an optional field that may be absent (`None`) but not `null`, which is a
+/// wrong type like any other: the document gives these fields no `null`, and a PATCH
+/// whose `{"display_name": null}` answered 200 having changed nothing misled its client.
+/// Use with `#[serde(default, deserialize_with = "present")]`.
+pub fn present<'de, T, D>(d: D) -> Result<Option<T>, D::Error>
+where
+    T: serde::Deserialize<'de>,
+    D: serde::Deserializer<'de>,
+{
+    T::deserialize(d).map(Some)
+}
+
 /// Deserialises a field that may be absent (`None`), `null` (`Some(None)`) or a value
 /// (`Some(Some(v))`): PATCH tells "leave it" from "clear it".
 pub fn double_option<'de, T, D>(d: D) -> Result<Option<Option<T>>, D::Error>
@@ -480,6 +492,26 @@ mod tests {
         assert_eq!(
             (status, e.pointer.as_deref(), e.code.as_ref()),
             (422, Some("/days/0/kind"), "wrong_type")
+        );
+    }
+
+    #[test]
+    fn null_is_refused_where_only_absence_is_allowed() {
+        #[derive(serde::Deserialize, Debug)]
+        #[serde(deny_unknown_fields)]
+        #[allow(dead_code)]
+        struct Patch {
+            #[serde(default, deserialize_with = "present")]
+            name: Option<String>,
+        }
+        assert!(parse_json::<Patch>(b"{}").unwrap().name.is_none());
+        let e = parse_json::<Patch>(br#"{"name": null}"#).unwrap_err();
+        assert_eq!(
+            (
+                e.errors()[0].pointer.as_deref(),
+                e.errors()[0].code.as_ref()
+            ),
+            (Some("/name"), "wrong_type")
         );
     }
 

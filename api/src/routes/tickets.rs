@@ -351,7 +351,7 @@ pub struct CreateTicketRequest {
     #[serde(default)]
     enterprise_id: Option<Uuid>,
     kind: String,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::extract::present")]
     urgency: Option<String>,
     category: String,
     title: String,
@@ -695,7 +695,7 @@ pub struct AcceptRequest {
     department_id: Option<Uuid>,
     #[serde(default)]
     assignee_id: Option<Uuid>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::extract::present")]
     urgency: Option<String>,
     /// 当场办结: a consultation answered at acceptance.
     #[serde(default)]

@@ -72,7 +72,7 @@ impl<T: DeserializeOwned + 'static> FromRequest for JsonBody<T> {
 }
 
 /// `application/json` or any `application/*+json`.
-fn is_json(req: &HttpRequest) -> bool {
+pub fn is_json(req: &HttpRequest) -> bool {
     let Some(mime) = req
         .headers()
         .get(header::CONTENT_TYPE)

@@ -10,9 +10,10 @@
 //! malformed JSON; an array or a scalar instead of the object; no or another
 //! `Content-Type`; a body over 64 KiB; bad ids in the path; an `Idempotency-Key` reused
 //! with another body or malformed; and, on ticket actions, `If-Match` missing, stale and
-//! malformed. Each must get the 4xx the document says as
-//! `application/problem+json` with its stable `code`, and a 422 must name the field. The
-//! database is compared before and after each group of routes: nothing may be written.
+//! malformed. Each must get the 4xx the document says, listed among the operation's
+//! responses, as `application/problem+json` with its stable `code`, and a 422 must name
+//! the field. The database is compared before and after each group of routes: nothing
+//! may be written.
 //! Then the valid request is sent and must succeed, so that every bad case differed from a
 //! good one only by what it broke.
 //!
@@ -583,6 +584,14 @@ fn cases(route: &Route) -> Vec<Case> {
         }
     }
     out
+}
+
+/// The statuses `openapi.yaml` lists for the operation.
+fn documented(route: &Route) -> Vec<String> {
+    document()["paths"][route.template][route.method.to_lowercase()]["responses"]
+        .as_object()
+        .map(|r| r.keys().cloned().collect())
+        .unwrap_or_default()
 }
 
 fn schema_requires_body(route: &Route) -> bool {
@@ -1289,6 +1298,12 @@ both_backends!(every_write_route_refuses_bad_input, |server| {
             for case in cases(route) {
                 count += 1;
                 let r = send(server, &w.c.supervisor.token, route, &case);
+                if !documented(route).contains(&r.status.to_string()) {
+                    wrong.push(format!(
+                        "{} {}: {}: {} is not among the operation's responses in openapi.yaml",
+                        route.method, route.template, case.label, r.status
+                    ));
+                }
                 if let Some(why) = judge(&r, &case.expect) {
                     wrong.push(format!(
                         "{} {}: {}: {why}",

@@ -334,6 +334,18 @@ where
     serde::Deserialize::deserialize(d).map(Some)
 }
 
+/// Deserialises a field that may be left out (`None`) but, when given, holds a value:
+/// `null` is refused as the wrong type. A PATCH leaves a field alone by leaving it out; a
+/// `null` would ask to clear a value the resource must have (openapi.yaml does not make
+/// these fields nullable, and Schemathesis holds the server to it).
+pub fn not_null<'de, T, D>(d: D) -> Result<Option<T>, D::Error>
+where
+    T: serde::Deserialize<'de>,
+    D: serde::Deserializer<'de>,
+{
+    serde::Deserialize::deserialize(d).map(Some)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

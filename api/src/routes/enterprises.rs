@@ -11,7 +11,7 @@ use uuid::Uuid;
 use validator::Validate;
 
 use crate::auth::Authenticated;
-use crate::extract::{Fields, JsonBody, double_option};
+use crate::extract::{Fields, JsonBody, double_option, not_null};
 use crate::limits::as_u64;
 use crate::limits::{self, EnterpriseName, Name};
 use crate::problem::ApiError;
@@ -193,13 +193,18 @@ async fn get(
 #[serde(deny_unknown_fields)]
 pub struct UpdateEnterpriseRequest {
     #[validate(length(max = as_u64::ENTERPRISE_NAME_MAX, code = "too_long"))]
+    #[serde(default, deserialize_with = "not_null")]
     name: Option<String>,
+    #[serde(default, deserialize_with = "not_null")]
     uscc: Option<String>,
     #[validate(length(max = as_u64::NAME_MAX, code = "too_long"))]
+    #[serde(default, deserialize_with = "not_null")]
     contact_name: Option<String>,
     #[validate(length(max = as_u64::PHONE_MAX, code = "too_long"))]
+    #[serde(default, deserialize_with = "not_null")]
     contact_phone: Option<String>,
     #[validate(length(max = as_u64::EMAIL_MAX, code = "too_long"))]
+    #[serde(default, deserialize_with = "not_null")]
     contact_email: Option<String>,
     /// Absent: unchanged; `null`: no paired leader any more.
     #[serde(default, deserialize_with = "double_option")]

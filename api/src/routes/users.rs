@@ -11,7 +11,7 @@ use validator::Validate;
 
 use crate::auth::Authenticated;
 use crate::config::Secret;
-use crate::extract::{Fields, JsonBody, double_option};
+use crate::extract::{Fields, JsonBody, double_option, not_null};
 use crate::limits::as_u64;
 use crate::limits::{self, Name, PASSWORD_MAX, PASSWORD_MIN};
 use crate::problem::{ApiError, FieldError};
@@ -252,14 +252,18 @@ async fn get(
 #[serde(deny_unknown_fields)]
 pub struct UpdateUserRequest {
     #[validate(length(max = as_u64::NAME_MAX, code = "too_long"))]
+    #[serde(default, deserialize_with = "not_null")]
     display_name: Option<String>,
     #[validate(length(max = as_u64::EMAIL_MAX, code = "too_long"))]
+    #[serde(default, deserialize_with = "not_null")]
     email: Option<String>,
     /// Absent: unchanged; `null`: refused for officers (they need one).
     #[serde(default, deserialize_with = "double_option")]
     department_id: Option<Option<Uuid>>,
+    #[serde(default, deserialize_with = "not_null")]
     active: Option<bool>,
     /// An admin's reset: the user's sessions are revoked.
+    #[serde(default, deserialize_with = "not_null")]
     password: Option<String>,
 }
 

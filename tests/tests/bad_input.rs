@@ -191,8 +191,18 @@ fn types(schema: &Value) -> Vec<&str> {
     }
 }
 
+/// A length bound: `minLength`/`maxLength`, or for the texts the server trims first (whose
+/// exact rule is a pattern) the same bound as `x-trimmed-length` (`min`, `max`).
 fn number(schema: &Value, key: &str) -> Option<u64> {
-    schema.get(key).and_then(Value::as_u64)
+    let trimmed = match key {
+        "minLength" => "min",
+        "maxLength" => "max",
+        _ => "",
+    };
+    schema
+        .get(key)
+        .or_else(|| schema.get("x-trimmed-length")?.get(trimmed))
+        .and_then(Value::as_u64)
 }
 
 /// Sets the value at a JSON pointer whose parent exists.
@@ -272,9 +282,20 @@ fn field_cases(
     present: Option<Value>,
     out: &mut Vec<Case>,
 ) {
-    let schema = resolve(schema);
+    // `anyOf: [X, {type: "null"}]` is X or null.
+    let (schema, nullable) = match schema.get("anyOf").and_then(Value::as_array) {
+        Some(options) => {
+            let nullable = options.iter().any(|o| types(o) == ["null"]);
+            let other = options
+                .iter()
+                .find(|o| types(o) != ["null"])
+                .unwrap_or_else(|| panic!("{pointer}: only null in {schema}"));
+            (resolve(other), nullable)
+        }
+        None => (resolve(schema), false),
+    };
     let types = types(schema);
-    let nullable = types.contains(&"null");
+    let nullable = nullable || types.contains(&"null");
     let kind = types
         .iter()
         .copied()

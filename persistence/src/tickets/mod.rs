@@ -8,6 +8,8 @@
 //!   [`plan`], what it would do; [`claim_due`], [`recompute_provisional`].
 
 mod fast;
+#[cfg(feature = "bench")]
+mod history;
 mod notify;
 mod numbers;
 mod query;
@@ -15,6 +17,8 @@ mod rows;
 mod scan;
 mod store;
 
+#[cfg(feature = "bench")]
+pub use history::insert_history;
 pub use query::{
     Cursor, MAX_LIMIT, Page, TicketFilter, Visible, claim_due, list, oldest_due,
     recompute_provisional, visible_alerts,

@@ -79,3 +79,33 @@ pub(crate) fn next_sqlite(conn: &mut DbConnection, year: i32) -> Result<u64, Sto
         .get_result(c)?;
     Ok(u64::try_from(last).unwrap_or(0))
 }
+
+/// Moves `year`'s numbering past `seq`, never back: after numbers were written by other
+/// means than `next_pg`/`next_sqlite` (bulk history for benchmarks).
+#[cfg(feature = "bench")]
+pub(crate) fn advance(conn: &mut DbConnection, year: i32, seq: u64) -> Result<(), StoreError> {
+    let seq = i64::try_from(seq).unwrap_or(i64::MAX);
+    match conn {
+        DbConnection::Pg(c) => {
+            diesel::sql_query(format!(
+                "CREATE SEQUENCE IF NOT EXISTS ticket_number_{year}"
+            ))
+            .execute(c)?;
+            diesel::sql_query(format!(
+                "SELECT setval('ticket_number_{year}', GREATEST({seq}, \
+                 (SELECT last_value FROM ticket_number_{year})))"
+            ))
+            .execute(c)?;
+        }
+        DbConnection::Sqlite(c) => {
+            use crate::schema::ticket_numbers::dsl as n;
+            diesel::insert_into(n::ticket_numbers)
+                .values((n::year.eq(year), n::last_seq.eq(seq)))
+                .on_conflict(n::year)
+                .do_update()
+                .set(n::last_seq.eq(diesel::dsl::sql::<BigInt>(&format!("MAX(last_seq, {seq})"))))
+                .execute(c)?;
+        }
+    }
+    Ok(())
+}

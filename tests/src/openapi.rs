@@ -19,6 +19,8 @@ use std::sync::OnceLock;
 
 use serde_json::Value;
 
+use crate::Response;
+
 /// `(METHOD, /path/{param})` pairs.
 pub type Operations = BTreeSet<(String, String)>;
 
@@ -73,14 +75,19 @@ pub const PROBLEM_JSON: &str = "application/problem+json";
 
 /// Holds one answer to `openapi.yaml`: `Err` says what does not conform (the operation,
 /// the status, each validation error with its path, the body).
-pub fn check(
-    method: &str,
-    path: &str,
-    status: u16,
-    content_type: Option<&str>,
-    body: &str,
-) -> Result<Checked, String> {
+pub fn check(method: &str, path: &str, answer: &Response) -> Result<Checked, String> {
+    let Response {
+        status, ref body, ..
+    } = *answer;
+    let content_type = answer.header("content-type");
     let contract = Contract::get();
+    // Every answer carries its request id (the document's conventions; docs/API.md).
+    let request_id = answer.header("x-request-id").unwrap_or_default();
+    if !is_request_id(request_id) {
+        return Err(format!(
+            "{method} {path} answered {status} with X-Request-Id {request_id:?}\n{body}"
+        ));
+    }
     let path = path.split(['?', '#']).next().unwrap_or_default();
     let media = content_type.map(|c| {
         c.split(';')
@@ -103,7 +110,7 @@ pub fn check(
             ));
         }
         contract.validate(&what, PROBLEM_SCHEMA, body, true)?;
-        problem_rules(&what, status, body)?;
+        problem_rules(&what, answer)?;
         return Ok(Checked::Undocumented);
     };
     let operation = format!("{method} {template}");
@@ -113,6 +120,18 @@ pub fn check(
             "{what}, a status openapi.yaml does not document for {operation}\n{body}"
         ));
     };
+    for header in &response.headers {
+        match answer.header(&header.name) {
+            Some(value) => contract.validate_header(&what, header, value)?,
+            None if header.required => {
+                return Err(format!(
+                    "{what} without the header {}, which openapi.yaml requires\n{body}",
+                    header.name
+                ));
+            }
+            None => {}
+        }
+    }
     let Some(content) = response.content else {
         if !body.is_empty() {
             return Err(format!(
@@ -135,15 +154,30 @@ pub fn check(
     };
     contract.validate(&what, schema, body, is_json(&media))?;
     if media == PROBLEM_JSON {
-        problem_rules(&what, status, body)?;
+        problem_rules(&what, answer)?;
     }
     Ok(Checked::Validated)
 }
 
+/// 1 to 64 of `A-Z a-z 0-9 - _ . :` (docs/API.md, "Request ids").
+fn is_request_id(id: &str) -> bool {
+    (1..=64).contains(&id.len())
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"-_.:".contains(&b))
+}
+
 /// What a schema cannot say about a problem (RFC 9457; docs/API.md, "Errors"): its
-/// `status` is the answer's, and its `type` names its `code`.
-fn problem_rules(what: &str, status: u16, body: &str) -> Result<(), String> {
+/// `status` is the answer's, its `type` names its `code`, and its `request_id` is the
+/// answer's `X-Request-Id`.
+fn problem_rules(what: &str, answer: &Response) -> Result<(), String> {
+    let (status, body) = (answer.status, &answer.body);
     let problem: Value = serde_json::from_str(body).unwrap_or_default();
+    if problem["request_id"].as_str() != answer.header("x-request-id") {
+        return Err(format!(
+            "{what}: the problem's request_id is not the answer's X-Request-Id\n{body}"
+        ));
+    }
     let code = problem["code"].as_str().unwrap_or_default();
     if problem["status"] != status {
         return Err(format!(
@@ -174,9 +208,21 @@ struct Contract {
     validators: BTreeMap<String, jsonschema::Validator>,
 }
 
-/// A documented response: its media types, each with the pointer of its schema.
+/// A documented response: its media types, each with the pointer of its schema, and its
+/// headers.
 struct DocumentedResponse {
     content: Option<BTreeMap<String, String>>,
+    headers: Vec<DocumentedHeader>,
+}
+
+/// A header a response documents: whether it is always sent, the pointer of its schema,
+/// and whether that schema says `integer` (a header's value is text; such a value is
+/// validated as the number it spells).
+struct DocumentedHeader {
+    name: String,
+    required: bool,
+    schema: String,
+    integer: bool,
 }
 
 impl Contract {
@@ -210,6 +256,7 @@ impl Contract {
                     .documented(&method, &template, status)
                     .expect("a documented response");
                 pointers.extend(response.content.into_iter().flat_map(|c| c.into_values()));
+                pointers.extend(response.headers.into_iter().map(|h| h.schema));
             }
         }
         for pointer in pointers {
@@ -271,6 +318,28 @@ impl Contract {
                 .pointer(&pointer)
                 .unwrap_or_else(|| panic!("{pointer}: a $ref to nothing"));
         }
+        let headers = response
+            .get("headers")
+            .and_then(Value::as_object)
+            .into_iter()
+            .flatten()
+            .map(|(name, header)| {
+                let mut at = format!("{pointer}/headers/{}", escape(name));
+                let mut header = header;
+                while let Some(target) = header.get("$ref").and_then(Value::as_str) {
+                    at = target.trim_start_matches('#').to_owned();
+                    header = document()
+                        .pointer(&at)
+                        .unwrap_or_else(|| panic!("{at}: a $ref to nothing"));
+                }
+                DocumentedHeader {
+                    name: name.clone(),
+                    required: header["required"] == true,
+                    integer: header["schema"]["type"] == "integer",
+                    schema: format!("{at}/schema"),
+                }
+            })
+            .collect();
         let content = response.get("content").map(|content| {
             content
                 .as_object()
@@ -284,7 +353,25 @@ impl Contract {
                 })
                 .collect()
         });
-        Some(DocumentedResponse { content })
+        Some(DocumentedResponse { content, headers })
+    }
+
+    /// Validates a header's value against its schema.
+    fn validate_header(
+        &self,
+        what: &str,
+        header: &DocumentedHeader,
+        value: &str,
+    ) -> Result<(), String> {
+        let what = format!("{what}, header {}", header.name);
+        if header.integer {
+            if value.parse::<i64>().is_err() {
+                return Err(format!("{what}: {value:?} is not an integer"));
+            }
+            self.validate(&what, &header.schema, value, true)
+        } else {
+            self.validate(&what, &header.schema, &Value::from(value).to_string(), true)
+        }
     }
 
     /// Validates `body` against the schema at `pointer`: as JSON when `json`, else as the

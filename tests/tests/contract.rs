@@ -3,9 +3,9 @@
 //! is asked for on a real server, which must know it, and the check every answer of the
 //! suite goes through is shown to refuse what the document does not say.
 
-use jiban_tests::both_backends;
 use jiban_tests::fixture::County;
 use jiban_tests::openapi::{Checked, METHODS, Operations, check, operations as documented, repo};
+use jiban_tests::{Response, both_backends};
 use serde_json::{Value, json};
 
 /// What the server registers: every `web::resource("…")` of `api/src/routes/` with the
@@ -96,7 +96,7 @@ both_backends!(
         let ticket = r.json();
         let json = Some("application/json");
         assert_eq!(
-            check("GET", &path, 200, json, &r.body),
+            check("GET", &path, &answer(&r, 200, json, &r.body)),
             Ok(Checked::Validated)
         );
 
@@ -104,7 +104,7 @@ both_backends!(
         let broken = |change: &dyn Fn(&mut Value), expected: &str| {
             let mut body = ticket.clone();
             change(&mut body);
-            let e = check("GET", &path, 200, json, &body.to_string())
+            let e = check("GET", &path, &answer(&r, 200, json, &body.to_string()))
                 .expect_err(&format!("refused: {body}"));
             assert!(e.contains(expected), "{expected:?} in {e}");
             assert!(
@@ -135,18 +135,30 @@ both_backends!(
             &|t| t["extension"] = json!({"amount": 1}),
             r#"at "/extension""#,
         );
-        let e = check("GET", &path, 200, json, "not json").unwrap_err();
+        let e = check("GET", &path, &answer(&r, 200, json, "not json")).unwrap_err();
         assert!(e.contains("not JSON"), "{e}");
 
         // The status, the media type, the body's presence.
-        let e = check("GET", &path, 418, json, &r.body).unwrap_err();
+        let e = check("GET", &path, &answer(&r, 418, json, &r.body)).unwrap_err();
         assert!(e.contains("a status openapi.yaml does not document"), "{e}");
-        let e = check("GET", &path, 200, Some("text/html"), &r.body).unwrap_err();
+        let e = check("GET", &path, &answer(&r, 200, Some("text/html"), &r.body)).unwrap_err();
         assert!(e.contains("Content-Type text/html"), "{e}");
-        let e = check("GET", &path, 200, None, &r.body).unwrap_err();
+        let e = check("GET", &path, &answer(&r, 200, None, &r.body)).unwrap_err();
         assert!(e.contains("without a Content-Type"), "{e}");
-        let logout = check("POST", "/v1/auth/logout", 204, json, "{}").unwrap_err();
+        let logout = check("POST", "/v1/auth/logout", &answer(&r, 204, json, "{}")).unwrap_err();
         assert!(logout.contains("documents none"), "{logout}");
+
+        // The headers a response requires, as their schemas say.
+        let mut without = answer(&r, 200, json, &r.body);
+        without.headers.retain(|(name, _)| name != "etag");
+        let e = check("GET", &path, &without).unwrap_err();
+        assert!(e.contains("without the header ETag"), "{e}");
+        let mut weak = answer(&r, 200, json, &r.body);
+        weak.headers.push(("etag".into(), "W/\"1\"".into()));
+        weak.headers
+            .retain(|(name, value)| name != "etag" || value.starts_with('W'));
+        let e = check("GET", &path, &weak).unwrap_err();
+        assert!(e.contains("header ETag"), "{e}");
 
         // A problem: its schema, and its status is the answer's.
         let r = server.get(
@@ -156,36 +168,72 @@ both_backends!(
         let problem = r.problem(404, "not_found");
         let media = r.header("content-type");
         assert_eq!(
-            check("GET", &path, 404, media, &r.body),
+            check("GET", &path, &answer(&r, 404, media, &r.body)),
             Ok(Checked::Validated)
         );
         let mut wrong = problem.clone();
         wrong["status"] = json!(400);
-        let e = check("GET", &path, 404, media, &wrong.to_string()).unwrap_err();
+        let e = check("GET", &path, &answer(&r, 404, media, &wrong.to_string())).unwrap_err();
         assert!(e.contains("status"), "{e}");
         let mut wrong = problem.clone();
         wrong.as_object_mut().unwrap().remove("code");
-        let e = check("GET", &path, 404, media, &wrong.to_string()).unwrap_err();
+        let e = check("GET", &path, &answer(&r, 404, media, &wrong.to_string())).unwrap_err();
         assert!(e.contains(r#""code" is a required property"#), "{e}");
-        let e = check("GET", &path, 404, json, &r.body).unwrap_err();
+        let e = check("GET", &path, &answer(&r, 404, json, &r.body)).unwrap_err();
         assert!(e.contains("Content-Type application/json"), "{e}");
+        let mut anonymous = answer(&r, 404, media, &r.body);
+        anonymous.headers.retain(|(name, _)| name != "x-request-id");
+        let e = check("GET", &path, &anonymous).unwrap_err();
+        assert!(e.contains("X-Request-Id \"\""), "{e}");
 
         // Outside the document: only a problem, never a success.
         let outside = server.get("/v1/nowhere", &county.officer.token);
         assert_eq!(outside.status, 404);
         let media = outside.header("content-type");
         assert_eq!(
-            check("GET", "/v1/nowhere", 404, media, &outside.body),
+            check(
+                "GET",
+                "/v1/nowhere",
+                &answer(&outside, 404, media, &outside.body)
+            ),
             Ok(Checked::Undocumented)
         );
-        let e = check("GET", "/v1/nowhere", 404, json, &outside.body).unwrap_err();
+        let e = check(
+            "GET",
+            "/v1/nowhere",
+            &answer(&outside, 404, json, &outside.body),
+        )
+        .unwrap_err();
         assert!(e.contains("not in openapi.yaml"), "{e}");
-        let e = check("GET", "/v1/nowhere", 200, json, "{}").unwrap_err();
+        let e = check("GET", "/v1/nowhere", &answer(&outside, 200, json, "{}")).unwrap_err();
         assert!(e.contains("an undocumented operation succeeded"), "{e}");
-        let e = check("DELETE", &path, 200, json, &ticket.to_string()).unwrap_err();
+        let e = check(
+            "DELETE",
+            &path,
+            &answer(&outside, 200, json, &ticket.to_string()),
+        )
+        .unwrap_err();
         assert!(e.contains("not in openapi.yaml"), "{e}");
     }
 );
+
+/// `base` with another status, `Content-Type` (none: without one) and body.
+fn answer(base: &Response, status: u16, content_type: Option<&str>, body: &str) -> Response {
+    let mut headers: Vec<(String, String)> = base
+        .headers
+        .iter()
+        .filter(|(name, _)| !name.eq_ignore_ascii_case("content-type"))
+        .cloned()
+        .collect();
+    if let Some(media) = content_type {
+        headers.push(("content-type".to_owned(), media.to_owned()));
+    }
+    Response {
+        status,
+        headers,
+        body: body.to_owned(),
+    }
+}
 
 // Every answer `raw` receives goes through the check: a server counts the answers it
 // validated against a schema, one for each answer with a documented body.

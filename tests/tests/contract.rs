@@ -135,6 +135,34 @@ both_backends!(
             &|t| t["extension"] = json!({"amount": 1}),
             r#"at "/extension""#,
         );
+        // A timeline entry's data, as its kind says.
+        let events = format!("{path}/events");
+        let page = server.get(&events, &county.officer.token);
+        assert_eq!(page.status, 200, "{}", page.body);
+        let timeline = page.json();
+        assert_eq!(timeline["items"][0]["kind"], "submitted", "{timeline}");
+        let broken_entry = |change: &dyn Fn(&mut Value), expected: &str| {
+            let mut body = timeline.clone();
+            change(&mut body["items"][0]);
+            let e = check("GET", &events, &answer(&page, 200, json, &body.to_string()))
+                .expect_err(&format!("refused: {body}"));
+            assert!(e.contains(expected), "{expected:?} in {e}");
+        };
+        broken_entry(
+            &|e| e["data"]["deadlines"]["accept"]["due_at"] = json!("2026-12-03T16:00:00Z"),
+            r#"at "/items/0/data/deadlines/accept/due_at""#,
+        );
+        broken_entry(
+            &|e| e["data"]["deadlines"]["resolve"]["adjustments"] = json!([{"kind": "pause"}]),
+            r#"at "/items/0/data/deadlines/resolve/adjustments/0""#,
+        );
+        broken_entry(&|e| e["data"]["note"] = json!("内部"), "note");
+        broken_entry(
+            &|e| e["kind"] = json!("visit"),
+            r#""visit_id" is a required property"#,
+        );
+        broken_entry(&|e| e["kind"] = json!("archived"), r#"at "/items/0/kind""#);
+
         let e = check("GET", &path, &answer(&r, 200, json, "not json")).unwrap_err();
         assert!(e.contains("not JSON"), "{e}");
 

@@ -21,6 +21,8 @@ use validator::{Validate, ValidationErrors, ValidationErrorsKind};
 
 use crate::problem::{self, ApiError, FieldError};
 
+mod strict;
+
 /// The largest request body accepted (DESIGN.md section 7: 413 above 64 KiB).
 pub const BODY_LIMIT: usize = 64 * 1024;
 
@@ -70,7 +72,7 @@ impl<T: DeserializeOwned + 'static> FromRequest for JsonBody<T> {
 }
 
 /// `application/json` or any `application/*+json`.
-fn is_json(req: &HttpRequest) -> bool {
+pub fn is_json(req: &HttpRequest) -> bool {
     let Some(mime) = req
         .headers()
         .get(header::CONTENT_TYPE)
@@ -90,9 +92,22 @@ fn is_json(req: &HttpRequest) -> bool {
 
 /// Parses a body: 400 when it is not JSON at all, 422 naming the field when JSON of the
 /// wrong shape.
+///
+/// The whole body is checked to be JSON first, so that a body cut short or not UTF-8 is
+/// 400 even when its first field is already wrong. A struct is read from an object only
+/// ([`strict::Strict`]): serde alone would take `["…"]` for `{"reason": "…"}`.
 pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+    // JSON is UTF-8 (RFC 8259); serde_json skips a string it ignores without looking.
+    if std::str::from_utf8(bytes).is_err() {
+        return Err(ApiError::bad_request(
+            "malformed_json",
+            "the body is not valid JSON: it is not UTF-8",
+        ));
+    }
+    serde_json::from_slice::<serde::de::IgnoredAny>(bytes)
+        .map_err(|e| problem::malformed_json(&e))?;
     let mut de = serde_json::Deserializer::from_slice(bytes);
-    let value: T = match serde_path_to_error::deserialize(&mut de) {
+    let value: T = match serde_path_to_error::deserialize(strict::Strict(&mut de)) {
         Ok(value) => value,
         Err(e) => {
             let pointer = pointer_of(e.path());
@@ -100,7 +115,14 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
             return Err(if inner.is_data() {
                 deserialize_error(inner.to_string(), pointer)
             } else {
-                problem::malformed_json(&inner)
+                // The body is JSON (checked above): what serde_json calls a syntax error
+                // here is a value of the wrong type, e.g. a number where an enumeration's
+                // name belongs.
+                ApiError::invalid(vec![FieldError::body(
+                    pointer,
+                    "wrong_type",
+                    "has the wrong type",
+                )])
             });
         }
     };
@@ -324,6 +346,18 @@ fn describe(e: &validator::ValidationError) -> String {
     }
 }
 
+/// Deserialises an optional field that may be absent (`None`) but not `null`, which is a
+/// wrong type like any other: the document gives these fields no `null`, and a PATCH
+/// whose `{"display_name": null}` answered 200 having changed nothing misled its client.
+/// Use with `#[serde(default, deserialize_with = "present")]`.
+pub fn present<'de, T, D>(d: D) -> Result<Option<T>, D::Error>
+where
+    T: serde::Deserialize<'de>,
+    D: serde::Deserializer<'de>,
+{
+    T::deserialize(d).map(Some)
+}
+
 /// Deserialises a field that may be absent (`None`), `null` (`Some(None)`) or a value
 /// (`Some(Some(v))`): PATCH tells "leave it" from "clear it".
 pub fn double_option<'de, T, D>(d: D) -> Result<Option<Option<T>>, D::Error>
@@ -439,8 +473,58 @@ mod tests {
     }
 
     #[test]
+    fn a_struct_is_not_read_from_an_array() {
+        for bad in [
+            r#"[[{"date": "2026-01-01", "kind": "holiday"}]]"#,
+            r#"{"days": [["2026-01-01", "holiday"]]}"#,
+            "[]",
+        ] {
+            let (status, e) = error_of(bad);
+            assert_eq!((status, e.code.as_ref()), (422, "wrong_type"), "{bad}");
+        }
+        let (_, e) = error_of(r#"{"days": [["2026-01-01", "holiday"]]}"#);
+        assert_eq!(e.pointer.as_deref(), Some("/days/0"));
+    }
+
+    #[test]
+    fn a_number_for_an_enumeration_is_a_wrong_type() {
+        let (status, e) = error_of(r#"{"days": [{"date": "2026-01-01", "kind": 1}]}"#);
+        assert_eq!(
+            (status, e.pointer.as_deref(), e.code.as_ref()),
+            (422, Some("/days/0/kind"), "wrong_type")
+        );
+    }
+
+    #[test]
+    fn null_is_refused_where_only_absence_is_allowed() {
+        #[derive(serde::Deserialize, Debug)]
+        #[serde(deny_unknown_fields)]
+        #[allow(dead_code)]
+        struct Patch {
+            #[serde(default, deserialize_with = "present")]
+            name: Option<String>,
+        }
+        assert!(parse_json::<Patch>(b"{}").unwrap().name.is_none());
+        let e = parse_json::<Patch>(br#"{"name": null}"#).unwrap_err();
+        assert_eq!(
+            (
+                e.errors()[0].pointer.as_deref(),
+                e.errors()[0].code.as_ref()
+            ),
+            (Some("/name"), "wrong_type")
+        );
+    }
+
+    #[test]
     fn unreadable_json_is_400() {
-        for bad in [r#"{"days": ["#, "not json", r#"{"days": []} trailing"#, ""] {
+        // Cut short or not UTF-8 after a field that is already wrong: still 400.
+        for bad in [
+            r#"{"days": ["#,
+            "not json",
+            r#"{"days": []} trailing"#,
+            "",
+            r#"{"extra": "#,
+        ] {
             let e = parse_json::<Year>(bad.as_bytes()).unwrap_err();
             assert_eq!(
                 (e.status().as_u16(), e.code()),
@@ -448,5 +532,7 @@ mod tests {
                 "{bad}"
             );
         }
+        let e = parse_json::<Year>(b"{\"extra\": \"\xff\"}").unwrap_err();
+        assert_eq!((e.status().as_u16(), e.code()), (400, "malformed_json"));
     }
 }

@@ -638,6 +638,17 @@ both_backends!(the_calendar_is_per_year, |server| {
             "/days/0/name",
             "name_too_long",
         ),
+        // A name is one line (Schemathesis found a line break and a tab stored inside one).
+        (
+            json!([{"date": "2028-05-01", "kind": "holiday", "name": "劳动\n节"}]),
+            "/days/0/name",
+            "control_character",
+        ),
+        (
+            json!([{"date": "2028-05-01", "kind": "holiday", "name": "劳动\t节"}]),
+            "/days/0/name",
+            "control_character",
+        ),
     ];
     for (days, pointer, code) in cases {
         let errors = server

@@ -272,3 +272,95 @@ both_backends!(a_ticket_is_found_by_its_number, |server| {
     let r = server.get("/v1/tickets?number=JB-26-1", &c.officer.token);
     assert_eq!(r.invalid()[0].0, "?number");
 });
+
+// Schemathesis (scripts/schemathesis): `null` for a field openapi.yaml does not make
+// nullable was taken as "leave it alone" and answered 200. Leaving a field out leaves it
+// alone; `null` is the wrong type, a 422 naming the field, and nothing changes.
+both_backends!(
+    null_is_refused_where_the_document_allows_no_null,
+    |server| {
+        let county = jiban_tests::fixture::County::new(server);
+        let admin = &county.admin;
+        let enterprise = format!("/v1/enterprises/{}", county.enterprise_id);
+        let before = server.get(&enterprise, admin).json();
+        for field in [
+            "name",
+            "uscc",
+            "contact_name",
+            "contact_phone",
+            "contact_email",
+        ] {
+            let errors = server
+                .patch(&enterprise, admin, json!({ field: null }))
+                .invalid();
+            assert_eq!(errors, vec![(format!("/{field}"), "wrong_type".to_owned())]);
+        }
+        assert_eq!(
+            server.get(&enterprise, admin).json(),
+            before,
+            "nothing changed"
+        );
+
+        let user = format!("/v1/users/{}", county.officer.id);
+        let before = server.get(&user, admin).json();
+        for field in ["display_name", "email", "active", "password"] {
+            let errors = server.patch(&user, admin, json!({ field: null })).invalid();
+            assert_eq!(errors, vec![(format!("/{field}"), "wrong_type".to_owned())]);
+        }
+        assert_eq!(server.get(&user, admin).json(), before, "nothing changed");
+
+        let token = &county.enterprise_user.token;
+        let errors = server
+            .post(
+                "/v1/tickets",
+                token,
+                json!({"kind": "complaint", "urgency": null, "category": "utilities",
+                   "title": "厂区停电", "description": "厂区停电，三条产线停工。"}),
+            )
+            .invalid();
+        assert_eq!(
+            errors,
+            vec![("/urgency".to_owned(), "wrong_type".to_owned())]
+        );
+        let officer = &county.officer.token;
+        assert_eq!(
+            server.get("/v1/tickets", officer).json()["items"],
+            json!([]),
+            "nothing filed"
+        );
+    }
+);
+
+// Schemathesis: an extension of 0 with a stale If-Match answered 412, as if the request
+// were well formed. A malformed body is 422 before the ticket's version is looked at.
+both_backends!(
+    an_extension_of_nothing_is_malformed_whatever_the_version,
+    |server| {
+        let c = AlertCounty::new(server);
+        let officer = &c.officer.token;
+        let t = c.file(server, "utilities", json!({}));
+        let accepted = act(server, officer, &t, "accept", json!({}));
+        // `t` is the filed version, now stale.
+        for ticket in [&t, &accepted] {
+            let answer = server.raw(
+                "POST",
+                &format!("/v1/tickets/{}/extension", ticket["id"].as_str().unwrap()),
+                &[
+                    ("authorization", &format!("Bearer {officer}")),
+                    ("content-type", "application/json"),
+                    ("if-match", &format!("\"{}\"", ticket["version"])),
+                ],
+                Some(br#"{"reason": "need more time", "amount": 0}"#.to_vec()),
+            );
+            assert_eq!(
+                answer.invalid(),
+                vec![("/amount".to_owned(), "out_of_range".to_owned())]
+            );
+        }
+        let now = server.get(
+            &format!("/v1/tickets/{}", t["id"].as_str().unwrap()),
+            officer,
+        );
+        assert_eq!(now.json()["extension"], json!(null), "nothing written");
+    }
+);

@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use crate::auth::Authenticated;
-use crate::extract::parse_json;
+use crate::extract::{is_json, parse_json};
 use crate::problem::ApiError;
 use crate::routes::paging::{Params, encode_cursor};
 use crate::state::AppState;
@@ -126,10 +126,15 @@ async fn acknowledge(
     state: web::Data<AppState>,
     auth: Authenticated,
     id: web::Path<String>,
+    req: actix_web::HttpRequest,
     body: web::Bytes,
 ) -> Result<HttpResponse, ApiError> {
     auth.require(ACKNOWLEDGERS)?;
+    // A body, if any, is JSON like every other (415 otherwise).
     if !body.iter().all(u8::is_ascii_whitespace) {
+        if !is_json(&req) {
+            return Err(crate::problem::unsupported_media_type());
+        }
         parse_json::<AckRequest>(&body)?;
     }
     // Anything that is not a UUID names no alert.

@@ -193,13 +193,18 @@ async fn get(
 #[serde(deny_unknown_fields)]
 pub struct UpdateEnterpriseRequest {
     #[validate(length(max = as_u64::ENTERPRISE_NAME_MAX, code = "too_long"))]
+    #[serde(default, deserialize_with = "crate::extract::present")]
     name: Option<String>,
+    #[serde(default, deserialize_with = "crate::extract::present")]
     uscc: Option<String>,
     #[validate(length(max = as_u64::NAME_MAX, code = "too_long"))]
+    #[serde(default, deserialize_with = "crate::extract::present")]
     contact_name: Option<String>,
     #[validate(length(max = as_u64::PHONE_MAX, code = "too_long"))]
+    #[serde(default, deserialize_with = "crate::extract::present")]
     contact_phone: Option<String>,
     #[validate(length(max = as_u64::EMAIL_MAX, code = "too_long"))]
+    #[serde(default, deserialize_with = "crate::extract::present")]
     contact_email: Option<String>,
     /// Absent: unchanged; `null`: no paired leader any more.
     #[serde(default, deserialize_with = "double_option")]

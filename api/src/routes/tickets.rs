@@ -351,7 +351,7 @@ pub struct CreateTicketRequest {
     #[serde(default)]
     enterprise_id: Option<Uuid>,
     kind: String,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::extract::present")]
     urgency: Option<String>,
     category: String,
     title: String,
@@ -600,26 +600,36 @@ enum Precondition {
     Version(u64),
 }
 
-/// The client's `If-Match`: `"<version>"` (or `W/"<version>"`); `*` matches any version.
-/// State changes require it (428), so nobody overwrites a change they have not seen.
+/// The longest version `If-Match` may name: 18 digits always fit a `u64`, so a longer tag
+/// is refused as malformed rather than overflowing (openapi.yaml's `IfMatch` pattern).
+const IF_MATCH_DIGITS_MAX: usize = 18;
+
+/// The client's `If-Match`: exactly `"<version>"` or `W/"<version>"` (an entity tag, RFC
+/// 9110 section 8.8.3), or `*` for any version. State changes require it (428), so nobody
+/// overwrites a change they have not seen. Anything else (a bare number, a sign, spaces
+/// inside the quotes) is 400: the document's pattern is the whole rule.
 fn if_match(req: &HttpRequest) -> Result<Precondition, ApiError> {
     let Some(raw) = req.headers().get(header::IF_MATCH) else {
         return Ok(Precondition::Missing);
     };
-    let raw = raw.to_str().unwrap_or("").trim();
+    let raw = raw.to_str().unwrap_or("");
     if raw == "*" {
         return Ok(Precondition::Any);
     }
-    let tag = raw.strip_prefix("W/").unwrap_or(raw);
-    tag.strip_prefix('"')
+    raw.strip_prefix("W/")
+        .unwrap_or(raw)
+        .strip_prefix('"')
         .and_then(|t| t.strip_suffix('"'))
-        .unwrap_or(tag)
-        .parse()
+        .filter(|digits| {
+            (1..=IF_MATCH_DIGITS_MAX).contains(&digits.len())
+                && digits.bytes().all(|b| b.is_ascii_digit())
+        })
+        .and_then(|digits| digits.parse().ok())
         .map(Precondition::Version)
-        .map_err(|_| {
+        .ok_or_else(|| {
             ApiError::bad_request(
                 "invalid_if_match",
-                "If-Match must be the ticket's ETag, e.g. \"3\"",
+                "If-Match must be the ticket's ETag, e.g. \"3\", or *",
             )
         })
 }
@@ -695,7 +705,7 @@ pub struct AcceptRequest {
     department_id: Option<Uuid>,
     #[serde(default)]
     assignee_id: Option<Uuid>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::extract::present")]
     urgency: Option<String>,
     /// 当场办结: a consultation answered at acceptance.
     #[serde(default)]
@@ -889,9 +899,23 @@ pub struct ExtensionRequest {
 }
 
 impl ActionBody for ExtensionRequest {
+    /// An amount of 0 is malformed input (openapi.yaml: `minimum: 1`), refused with the
+    /// body's other errors before the ticket is read, not after its version is checked
+    /// (Schemathesis found it answered 412). Its upper bound depends on the ticket's
+    /// class, so the domain checks that.
     fn command(self) -> Result<Command, ApiError> {
+        let mut f = Fields::default();
+        let reason = f.parse("/reason", Reason::parse(&self.reason));
+        if self.amount == 0 {
+            f.push(FieldError::body(
+                "/amount",
+                "out_of_range",
+                "must be at least 1",
+            ));
+        }
+        f.finish()?;
         Ok(Command::RequestExtension {
-            reason: field("/reason", Reason::parse(&self.reason))?,
+            reason: reason.ok_or_else(missing)?,
             amount: self.amount,
         })
     }

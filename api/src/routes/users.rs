@@ -252,14 +252,18 @@ async fn get(
 #[serde(deny_unknown_fields)]
 pub struct UpdateUserRequest {
     #[validate(length(max = as_u64::NAME_MAX, code = "too_long"))]
+    #[serde(default, deserialize_with = "crate::extract::present")]
     display_name: Option<String>,
     #[validate(length(max = as_u64::EMAIL_MAX, code = "too_long"))]
+    #[serde(default, deserialize_with = "crate::extract::present")]
     email: Option<String>,
     /// Absent: unchanged; `null`: refused for officers (they need one).
     #[serde(default, deserialize_with = "double_option")]
     department_id: Option<Option<Uuid>>,
+    #[serde(default, deserialize_with = "crate::extract::present")]
     active: Option<bool>,
     /// An admin's reset: the user's sessions are revoked.
+    #[serde(default, deserialize_with = "crate::extract::present")]
     password: Option<String>,
 }
 

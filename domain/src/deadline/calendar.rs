@@ -135,6 +135,10 @@ pub enum CalendarError {
     NameBlank { index: usize },
     #[error("day {index}: the name has {chars} characters, more than {MAX_NAME_CHARS}")]
     NameTooLong { index: usize, chars: usize },
+    /// A name is one line: no control character inside it, not even a line break or a
+    /// tab (issue 8: only long texts keep those).
+    #[error("day {index}: the name must be one line without control characters")]
+    NameControlCharacter { index: usize },
 }
 
 impl CalendarError {
@@ -145,7 +149,8 @@ impl CalendarError {
             Self::DateOutsideYear { index, .. }
             | Self::DuplicateDate { index, .. }
             | Self::NameBlank { index }
-            | Self::NameTooLong { index, .. } => Some(*index),
+            | Self::NameTooLong { index, .. }
+            | Self::NameControlCharacter { index } => Some(*index),
         }
     }
 
@@ -155,7 +160,9 @@ impl CalendarError {
         match self {
             Self::YearOutOfRange { .. } => "year",
             Self::DateOutsideYear { .. } | Self::DuplicateDate { .. } => "date",
-            Self::NameBlank { .. } | Self::NameTooLong { .. } => "name",
+            Self::NameBlank { .. }
+            | Self::NameTooLong { .. }
+            | Self::NameControlCharacter { .. } => "name",
         }
     }
 
@@ -167,6 +174,7 @@ impl CalendarError {
             Self::DuplicateDate { .. } => "duplicate_date",
             Self::NameBlank { .. } => "name_blank",
             Self::NameTooLong { .. } => "name_too_long",
+            Self::NameControlCharacter { .. } => "control_character",
         }
     }
 }
@@ -342,6 +350,9 @@ fn validate_year(year: i32, days: &[CalendarDay]) -> Result<(), CalendarError> {
         let chars = day.name.chars().count();
         if chars > MAX_NAME_CHARS {
             return Err(CalendarError::NameTooLong { index, chars });
+        }
+        if day.name.chars().any(char::is_control) {
+            return Err(CalendarError::NameControlCharacter { index });
         }
     }
     Ok(())

@@ -109,7 +109,7 @@ pub fn check(method: &str, path: &str, answer: &Response) -> Result<Checked, Str
                 "{what} with Content-Type {content_type:?}, not {PROBLEM_JSON}\n{body}"
             ));
         }
-        contract.validate(&what, PROBLEM_SCHEMA, body, true)?;
+        contract.validate(&what, PROBLEM_SCHEMA, body, Syntax::Json)?;
         problem_rules(&what, answer)?;
         return Ok(Checked::Undocumented);
     };
@@ -152,7 +152,7 @@ pub fn check(method: &str, path: &str, answer: &Response) -> Result<Checked, Str
             content.keys().collect::<Vec<_>>()
         ));
     };
-    contract.validate(&what, schema, body, is_json(&media))?;
+    contract.validate(&what, schema, body, Syntax::of(&media))?;
     if media == PROBLEM_JSON {
         problem_rules(&what, answer)?;
     }
@@ -195,8 +195,25 @@ fn problem_rules(what: &str, answer: &Response) -> Result<(), String> {
 /// The pointer of the schema problems are held to outside the document.
 const PROBLEM_SCHEMA: &str = "/components/schemas/Problem";
 
-fn is_json(media: &str) -> bool {
-    media == "application/json" || media.ends_with("+json")
+/// How a body of a media type is read into the value its schema describes, as OpenAPI
+/// tools read it: JSON and YAML parsed, any other text as the string it is.
+#[derive(Clone, Copy)]
+enum Syntax {
+    Json,
+    Yaml,
+    Text,
+}
+
+impl Syntax {
+    fn of(media: &str) -> Syntax {
+        if media == "application/json" || media.ends_with("+json") {
+            Syntax::Json
+        } else if media == "application/yaml" || media.ends_with("+yaml") {
+            Syntax::Yaml
+        } else {
+            Syntax::Text
+        }
+    }
 }
 
 /// The document, prepared for checking answers.
@@ -368,20 +385,27 @@ impl Contract {
             if value.parse::<i64>().is_err() {
                 return Err(format!("{what}: {value:?} is not an integer"));
             }
-            self.validate(&what, &header.schema, value, true)
+            self.validate(&what, &header.schema, value, Syntax::Json)
         } else {
-            self.validate(&what, &header.schema, &Value::from(value).to_string(), true)
+            let quoted = Value::from(value).to_string();
+            self.validate(&what, &header.schema, &quoted, Syntax::Json)
         }
     }
 
-    /// Validates `body` against the schema at `pointer`: as JSON when `json`, else as the
-    /// string it is.
-    fn validate(&self, what: &str, pointer: &str, body: &str, json: bool) -> Result<(), String> {
-        let instance = if json {
-            serde_json::from_str(body)
-                .map_err(|e| format!("{what}: the body is not JSON ({e})\n{body}"))?
-        } else {
-            Value::String(body.to_owned())
+    /// Validates `body`, read as `syntax` says, against the schema at `pointer`.
+    fn validate(
+        &self,
+        what: &str,
+        pointer: &str,
+        body: &str,
+        syntax: Syntax,
+    ) -> Result<(), String> {
+        let instance = match syntax {
+            Syntax::Json => serde_json::from_str(body)
+                .map_err(|e| format!("{what}: the body is not JSON ({e})\n{body}"))?,
+            Syntax::Yaml => serde_norway::from_str(body)
+                .map_err(|e| format!("{what}: the body is not YAML ({e})\n{body}"))?,
+            Syntax::Text => Value::String(body.to_owned()),
         };
         let validator = self
             .validators

@@ -6,12 +6,18 @@
 //! The validator finds the documented operation for a method and a concrete path (the
 //! template whose literal segments match, the most literal one first), then the documented
 //! response for the status (exact, else `4XX`-style, else `default`), and holds the answer
-//! to it: the status must be documented, the `Content-Type` one of the response's media
-//! types (or no body when it documents none), and the body valid against that media
-//! type's schema, a JSON Schema 2020-12 whose `$ref`s resolve inside the document, with
-//! `format`s asserted. A request outside the document (an unknown path, or a method the
-//! path does not have) must be refused with a problem (`application/problem+json`, the
-//! `Problem` schema).
+//! to it: the status must be documented, the headers the response marks `required`
+//! present and every documented header valid against its schema, the `Content-Type` one of
+//! the response's media types (or no body when it documents none), and the body (JSON or
+//! YAML parsed, other text as a string) valid against that media type's schema, a JSON
+//! Schema 2020-12 whose `$ref`s resolve inside the document, with `format`s asserted.
+//! Every answer carries a sane `X-Request-Id`; a problem's `status` is the answer's, its
+//! `type` names its `code` and its `request_id` is that header. A request outside the
+//! document (an unknown path, or a method the path does not have) must be refused with a
+//! problem (`application/problem+json`, the `Problem` schema).
+//!
+//! The schemas are compiled once, when the first answer is checked; a schema that does not
+//! compile, or a `$ref` to nothing, panics there.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;

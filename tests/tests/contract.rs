@@ -299,3 +299,47 @@ both_backends!(every_answer_is_counted_as_validated, |server| {
     assert_eq!(server.get("/v1/nowhere", &admin).status, 404);
     assert_eq!(server.validated() - start, documented_bodies.len());
 });
+
+// A rule's refusal answers one of the codes openapi.yaml lists for it (`RuleRefused`):
+// the two refusals the rest of the suite never provokes, checked by `raw` like every other.
+both_backends!(rule_refusals_answer_documented_codes, |server| {
+    let county = County::new(server);
+    let r = server.post(
+        "/v1/tickets",
+        &county.enterprise_user.token,
+        json!({"kind": "complaint", "category": "other", "title": "厂区停电",
+               "description": "自昨晚22时起厂区停电，三条产线停工。"}),
+    );
+    assert_eq!(r.status, 201, "{}", r.body);
+    let id = r.json()["id"].as_str().unwrap().to_owned();
+    let act = |token: &str, action: &str, version: u32, body: Value| {
+        server.raw(
+            "POST",
+            &format!("/v1/tickets/{id}/{action}"),
+            &[
+                ("authorization", &format!("Bearer {token}")),
+                ("content-type", "application/json"),
+                ("if-match", &format!("\"{version}\"")),
+            ],
+            Some(body.to_string().into_bytes()),
+        )
+    };
+    // A contact before anyone accepted the ticket.
+    act(
+        &county.officer.token,
+        "contact",
+        1,
+        json!({"method": "phone", "summary": "电话联系企业"}),
+    )
+    .problem(409, "wrong_status");
+    // A decision on an extension nobody asked for, once the ticket is in hand.
+    let r = act(&county.officer.token, "accept", 1, json!({}));
+    assert_eq!(r.status, 200, "{}", r.body);
+    act(
+        &county.supervisor.token,
+        "extension/decision",
+        2,
+        json!({"approve": true}),
+    )
+    .problem(409, "no_pending_extension");
+});

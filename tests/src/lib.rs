@@ -25,6 +25,7 @@ use std::io::{BufRead as _, BufReader};
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
@@ -134,6 +135,8 @@ pub struct TestServer {
     log: PathBuf,
     /// The database outlives every server on it.
     db: Arc<TestDatabase>,
+    /// How many answers were validated against a schema of openapi.yaml.
+    validated: AtomicUsize,
 }
 
 impl TestServer {
@@ -192,6 +195,7 @@ impl TestServer {
                             stdout: printed,
                             log,
                             db: db.clone(),
+                            validated: AtomicUsize::new(0),
                         });
                     }
                     printed.push(line);
@@ -258,7 +262,9 @@ impl TestServer {
         None
     }
 
-    /// Any request. `body` is sent as is, with the given headers.
+    /// Any request. `body` is sent as is, with the given headers. The answer is held to
+    /// the contract: no 5xx, and status, media type and body as openapi.yaml documents
+    /// them ([`openapi::check`]); either failure panics.
     pub fn raw(
         &self,
         method: &str,
@@ -307,7 +313,21 @@ impl TestServer {
             response.body,
             self.log()
         );
+        // Every answer as openapi.yaml documents it (issue 8, point 6).
+        match openapi::check(method, path, &response) {
+            Ok(openapi::Checked::Validated) => {
+                self.validated.fetch_add(1, Ordering::Relaxed);
+            }
+            Ok(openapi::Checked::Empty | openapi::Checked::Undocumented) => {}
+            Err(e) => panic!("{e}\nlog:\n{}", self.log()),
+        }
         response
+    }
+
+    /// How many of this server's answers [`raw`](Self::raw) validated against a schema of
+    /// openapi.yaml.
+    pub fn validated(&self) -> usize {
+        self.validated.load(Ordering::Relaxed)
     }
 
     /// A JSON request, with a bearer token if given.

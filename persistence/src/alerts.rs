@@ -235,11 +235,12 @@ pub fn list(
     }
     if let Some(c) = after {
         let at = DbInstant::from(c.created_at);
-        query = query.filter(
-            alerts::created_at
-                .lt(at)
-                .or(alerts::created_at.eq(at).and(alerts::id.lt(DbUuid(c.id)))),
-        );
+        query = query.filter(crate::types::keyset_before!(
+            alerts::created_at,
+            alerts::id,
+            at,
+            DbUuid(c.id)
+        ));
     }
     let mut page = alerts_of(query.load(conn)?)?;
     let next = if page.len() as i64 > limit {

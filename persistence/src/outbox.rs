@@ -485,11 +485,12 @@ pub fn page(
     }
     if let Some(c) = after {
         let at = DbInstant::from(c.created_at);
-        query = query.filter(
-            outbox::created_at
-                .lt(at)
-                .or(outbox::created_at.eq(at).and(outbox::id.lt(DbUuid(c.id)))),
-        );
+        query = query.filter(crate::types::keyset_before!(
+            outbox::created_at,
+            outbox::id,
+            at,
+            DbUuid(c.id)
+        ));
     }
     let mut rows = messages(query.load(conn)?)?;
     let next = if rows.len() as i64 > limit {

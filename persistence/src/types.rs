@@ -190,6 +190,19 @@ impl FromSql<UtcTime, MultiBackend> for DbInstant {
     }
 }
 
+/// Rows after `(at, id)` in a newest-first keyset page: `(instant, id) < (at, id)`,
+/// written as `instant <= at AND (instant < at OR id < id)` so that both databases bound
+/// the index scan on `(instant, id)` by `instant <= at`. The shorter `instant < at OR
+/// (instant = at AND id < id)` is a filter PostgreSQL applies to every newer row: a page
+/// two years back read the whole history before it (issue 9).
+macro_rules! keyset_before {
+    ($instant:expr, $id:expr, $at:expr, $after_id:expr) => {{
+        let at = $at;
+        $instant.le(at).and($instant.lt(at).or($id.lt($after_id)))
+    }};
+}
+pub(crate) use keyset_before;
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -252,11 +252,12 @@ pub fn list(
     }
     if let Some(c) = after {
         let at = DbInstant::from(c.visited_at);
-        query = query.filter(
-            visits::visited_at
-                .lt(at)
-                .or(visits::visited_at.eq(at).and(visits::id.lt(DbUuid(c.id)))),
-        );
+        query = query.filter(crate::types::keyset_before!(
+            visits::visited_at,
+            visits::id,
+            at,
+            DbUuid(c.id)
+        ));
     }
     let rows: Vec<Row> = query
         .select(Row::as_select())

@@ -131,11 +131,12 @@ pub fn page(
     }
     if let Some(c) = after {
         let at = DbInstant::from(c.created_at);
-        query = query.filter(
-            enterprises::created_at.lt(at).or(enterprises::created_at
-                .eq(at)
-                .and(enterprises::id.lt(DbUuid(c.id)))),
-        );
+        query = query.filter(crate::types::keyset_before!(
+            enterprises::created_at,
+            enterprises::id,
+            at,
+            DbUuid(c.id)
+        ));
     }
     let mut page: Vec<EnterpriseRecord> = query
         .order((enterprises::created_at.desc(), enterprises::id.desc()))

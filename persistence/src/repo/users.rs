@@ -179,11 +179,12 @@ pub fn page(
     }
     if let Some(c) = after {
         let at = DbInstant::from(c.created_at);
-        query = query.filter(
-            users::created_at
-                .lt(at)
-                .or(users::created_at.eq(at).and(users::id.lt(DbUuid(c.id)))),
-        );
+        query = query.filter(crate::types::keyset_before!(
+            users::created_at,
+            users::id,
+            at,
+            DbUuid(c.id)
+        ));
     }
     let mut page = query
         .order((users::created_at.desc(), users::id.desc()))

@@ -183,11 +183,12 @@ pub fn list(
     }
     if let Some(c) = after {
         let at = DbInstant::from(c.created_at);
-        query = query.filter(
-            tickets::created_at
-                .lt(at)
-                .or(tickets::created_at.eq(at).and(tickets::id.lt(DbUuid(c.id)))),
-        );
+        query = query.filter(crate::types::keyset_before!(
+            tickets::created_at,
+            tickets::id,
+            at,
+            DbUuid(c.id)
+        ));
     }
     let rows: Vec<String> = query
         .select(tickets::state)

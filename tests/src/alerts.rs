@@ -44,6 +44,18 @@ pub struct AlertCounty {
     pub enterprise_user: Official,
 }
 
+/// The state a ticket action needs before it is tried.
+#[derive(Clone, Copy, Debug)]
+pub enum Before {
+    Submitted,
+    InProgress,
+    AwaitingInfo,
+    ExtensionPending,
+    Resolved,
+    Rated,
+    Appealed,
+}
+
 impl AlertCounty {
     pub fn new(server: &TestServer) -> AlertCounty {
         AlertCounty::with_officer_address(server, &unique_address("officer"))
@@ -116,6 +128,67 @@ impl AlertCounty {
         assert_eq!(r.status, 201, "{}", r.body);
         r.json()
     }
+
+    /// A ticket of the county's enterprise, dispatched to its department, brought to
+    /// `before` by the people whose job it is: the officer accepts, asks for information,
+    /// asks for more time, resolves and appeals; the enterprise rates it dissatisfied.
+    pub fn ticket_in(&self, server: &TestServer, before: Before) -> Value {
+        let c = self;
+        let t = c.file(server, "utilities", json!({}));
+        if matches!(before, Before::Submitted) {
+            return t;
+        }
+        let mut t = act(server, &c.officer.token, &t, "accept", json!({}));
+        match before {
+            Before::AwaitingInfo => {
+                t = act(
+                    server,
+                    &c.officer.token,
+                    &t,
+                    "request-info",
+                    json!({"items": ["营业执照"]}),
+                );
+            }
+            Before::ExtensionPending => {
+                t = act(
+                    server,
+                    &c.officer.token,
+                    &t,
+                    "extension",
+                    json!({"reason": "需跨部门协调", "amount": 2}),
+                );
+            }
+            Before::Resolved | Before::Rated | Before::Appealed => {
+                t = act(
+                    server,
+                    &c.officer.token,
+                    &t,
+                    "resolve",
+                    json!({"result": "已协调供电公司恢复厂区供电。"}),
+                );
+                if !matches!(before, Before::Resolved) {
+                    t = act(
+                        server,
+                        &c.enterprise_user.token,
+                        &t,
+                        "rate",
+                        json!({"level": "dissatisfied"}),
+                    );
+                }
+                if matches!(before, Before::Appealed) {
+                    t = act(
+                        server,
+                        &c.officer.token,
+                        &t,
+                        "appeal",
+                        json!({"reason": "评价针对电价政策"}),
+                    );
+                }
+            }
+            _ => {}
+        }
+        t
+    }
 }
 
 fn official(server: &TestServer, admin: &str, role: &str, email: &str, extra: Value) -> Official {
@@ -157,16 +230,7 @@ pub fn act(server: &TestServer, token: &str, ticket: &Value, action: &str, body:
     let current = server.get(&format!("/v1/tickets/{id}"), token);
     assert_eq!(current.status, 200, "{}", current.body);
     let version = current.json()["version"].as_u64().unwrap();
-    let r = server.raw(
-        "POST",
-        &format!("/v1/tickets/{id}/{action}"),
-        &[
-            ("authorization", &format!("Bearer {token}")),
-            ("content-type", "application/json"),
-            ("if-match", &format!("\"{version}\"")),
-        ],
-        Some(body.to_string().into_bytes()),
-    );
+    let r = server.action(token, id, action, version, &body);
     assert_eq!(r.status, 200, "{action}: {}", r.body);
     r.json()
 }

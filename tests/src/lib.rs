@@ -330,6 +330,28 @@ impl TestServer {
         self.validated.load(Ordering::Relaxed)
     }
 
+    /// A ticket action as a client sends it: `POST /v1/tickets/{id}/{action}` with a token,
+    /// `If-Match: "<version>"` and a JSON body.
+    pub fn action(
+        &self,
+        token: &str,
+        id: &str,
+        action: &str,
+        version: u64,
+        body: &Value,
+    ) -> Response {
+        self.raw(
+            "POST",
+            &format!("/v1/tickets/{id}/{action}"),
+            &[
+                ("authorization", &format!("Bearer {token}")),
+                ("content-type", "application/json"),
+                ("if-match", &format!("\"{version}\"")),
+            ],
+            Some(body.to_string().into_bytes()),
+        )
+    }
+
     /// A JSON request, with a bearer token if given.
     pub fn call(
         &self,

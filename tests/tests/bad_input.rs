@@ -20,7 +20,7 @@
 //! Concurrency: 16 creates with one `Idempotency-Key` file one ticket; 16 actions with one
 //! version let one win and answer 412 to the rest.
 
-use jiban_tests::alerts::{AlertCounty, act};
+use jiban_tests::alerts::{AlertCounty, Before, act};
 use jiban_tests::fixture::{Person, create_department, create_person, unique, uscc};
 use jiban_tests::openapi::{Operations, document, operations};
 use jiban_tests::{Response, TestServer, both_backends};
@@ -789,18 +789,6 @@ fn differences(before: &Value, after: &Value) -> Vec<String> {
 // The county, its tickets, and the table
 // ---------------------------------------------------------------------------------------
 
-/// The state an action needs.
-#[derive(Clone, Copy, Debug)]
-enum Before {
-    Submitted,
-    InProgress,
-    AwaitingInfo,
-    ExtensionPending,
-    Resolved,
-    Rated,
-    Appealed,
-}
-
 struct World {
     c: AlertCounty,
     /// Stationed at the county's enterprise.
@@ -837,59 +825,10 @@ impl World {
 
     /// A ticket of the county's enterprise, dispatched to its department, brought to
     /// `before` by the people whose job it is.
+    /// The id of a ticket brought to `before`.
     fn ticket(&self, server: &TestServer, before: Before) -> String {
-        let c = &self.c;
-        let t = c.file(server, "utilities", json!({}));
-        let id = t["id"].as_str().unwrap().to_owned();
-        if matches!(before, Before::Submitted) {
-            return id;
-        }
-        let officer = &c.officer.token;
-        let mut t = act(server, officer, &t, "accept", json!({}));
-        match before {
-            Before::AwaitingInfo => {
-                act(
-                    server,
-                    officer,
-                    &t,
-                    "request-info",
-                    json!({"items": ["营业执照"]}),
-                );
-            }
-            Before::ExtensionPending => {
-                act(
-                    server,
-                    officer,
-                    &t,
-                    "extension",
-                    json!({"reason": "需跨部门协调", "amount": 2}),
-                );
-            }
-            Before::Resolved | Before::Rated | Before::Appealed => {
-                t = act(
-                    server,
-                    officer,
-                    &t,
-                    "resolve",
-                    json!({"result": "已协调供电公司恢复厂区供电。"}),
-                );
-                if !matches!(before, Before::Resolved) {
-                    let level = json!({"level": "dissatisfied"});
-                    t = act(server, &c.enterprise_user.token, &t, "rate", level);
-                }
-                if matches!(before, Before::Appealed) {
-                    act(
-                        server,
-                        officer,
-                        &t,
-                        "appeal",
-                        json!({"reason": "评价针对电价政策"}),
-                    );
-                }
-            }
-            _ => {}
-        }
-        id
+        let t = self.c.ticket_in(server, before);
+        t["id"].as_str().unwrap().to_owned()
     }
 }
 

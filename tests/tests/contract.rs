@@ -312,17 +312,8 @@ both_backends!(rule_refusals_answer_documented_codes, |server| {
     );
     assert_eq!(r.status, 201, "{}", r.body);
     let id = r.json()["id"].as_str().unwrap().to_owned();
-    let act = |token: &str, action: &str, version: u32, body: Value| {
-        server.raw(
-            "POST",
-            &format!("/v1/tickets/{id}/{action}"),
-            &[
-                ("authorization", &format!("Bearer {token}")),
-                ("content-type", "application/json"),
-                ("if-match", &format!("\"{version}\"")),
-            ],
-            Some(body.to_string().into_bytes()),
-        )
+    let act = |token: &str, action: &str, version: u64, body: Value| {
+        server.action(token, &id, action, version, &body)
     };
     // A contact before anyone accepted the ticket.
     act(

@@ -119,16 +119,7 @@ fn post_action(
     } else {
         1
     };
-    server.raw(
-        "POST",
-        &format!("/v1/tickets/{id}/{action}"),
-        &[
-            ("authorization", &format!("Bearer {token}")),
-            ("content-type", "application/json"),
-            ("if-match", &format!("\"{version}\"")),
-        ],
-        Some(body.to_string().into_bytes()),
-    )
+    server.action(token, id, action, version, &body)
 }
 
 // Issue 8: accepting keeps a dispatched ticket's department (moving it is a transfer);

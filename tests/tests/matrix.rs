@@ -3,7 +3,7 @@
 //! backends. Every cell acts on a ticket in the state the action needs, so the status
 //! says who may, not what state allows. A 200 where the table says 404 is a leak.
 
-use jiban_tests::alerts::{AlertCounty, act};
+use jiban_tests::alerts::{AlertCounty, Before};
 use jiban_tests::fixture::{create_department, create_enterprise, create_person};
 use jiban_tests::openapi::{Operations, operations};
 use jiban_tests::{TestServer, both_backends};
@@ -21,18 +21,6 @@ const ROLES: [&str; 9] = [
     "other_enterprise",
     "anonymous",
 ];
-
-/// The state an action needs before it is tried.
-#[derive(Clone, Copy, Debug)]
-enum Before {
-    Submitted,
-    InProgress,
-    AwaitingInfo,
-    ExtensionPending,
-    Resolved,
-    Rated,
-    Appealed,
-}
 
 /// One row: route, the state it needs, its body, and the status per role (ROLES order).
 struct Row {
@@ -224,64 +212,9 @@ impl World {
         }
     }
 
-    /// A ticket of the county's enterprise, dispatched to its department, brought to
-    /// `before` by the people whose job it is.
+    /// A ticket brought to `before` (`AlertCounty::ticket_in`).
     fn ticket(&self, server: &TestServer, before: Before) -> Value {
-        let c = &self.c;
-        let t = c.file(server, "utilities", json!({}));
-        if matches!(before, Before::Submitted) {
-            return t;
-        }
-        let mut t = act(server, &c.officer.token, &t, "accept", json!({}));
-        match before {
-            Before::AwaitingInfo => {
-                t = act(
-                    server,
-                    &c.officer.token,
-                    &t,
-                    "request-info",
-                    json!({"items": ["营业执照"]}),
-                );
-            }
-            Before::ExtensionPending => {
-                t = act(
-                    server,
-                    &c.officer.token,
-                    &t,
-                    "extension",
-                    json!({"reason": "需跨部门协调", "amount": 2}),
-                );
-            }
-            Before::Resolved | Before::Rated | Before::Appealed => {
-                t = act(
-                    server,
-                    &c.officer.token,
-                    &t,
-                    "resolve",
-                    json!({"result": "已协调供电公司恢复厂区供电。"}),
-                );
-                if !matches!(before, Before::Resolved) {
-                    t = act(
-                        server,
-                        &c.enterprise_user.token,
-                        &t,
-                        "rate",
-                        json!({"level": "dissatisfied"}),
-                    );
-                }
-                if matches!(before, Before::Appealed) {
-                    t = act(
-                        server,
-                        &c.officer.token,
-                        &t,
-                        "appeal",
-                        json!({"reason": "评价针对电价政策"}),
-                    );
-                }
-            }
-            _ => {}
-        }
-        t
+        self.c.ticket_in(server, before)
     }
 }
 

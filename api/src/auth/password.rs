@@ -6,7 +6,8 @@
 //! for its whole life. Why: argon2's own `hash_password` allocates its 19 MiB per call,
 //! and glibc keeps such freed blocks in per-thread arenas, so every login on another of
 //! actix's blocking threads grew the process by about 19.5 MiB (229 MiB after twelve).
-//! With the pool the memory is `workers × 19 MiB`, allocated once. It also bounds the CPU
+//! With the pool the memory is at most `workers × 19 MiB`, each block allocated at its
+//! worker's first job and kept. It also bounds the CPU
 //! that anonymous logins can take, and a login waiting its turn holds no database
 //! connection. The free functions ([`hash`], [`verify`]) allocate per call and serve the
 //! command line and tests.
@@ -130,13 +131,20 @@ impl PasswordWorkers {
             std::thread::Builder::new()
                 .name(format!("jiban-argon2-{i}"))
                 .spawn(move || {
-                    let mut memory = vec![Block::default(); default_blocks()];
+                    // Allocated at the first job, not at start: a node nobody logs in to
+                    // keeps 19 MiB less per worker.
+                    let mut memory = Vec::new();
                     loop {
                         // The guard is dropped at the end of the statement: one worker
                         // waits on the queue while the others compute.
                         let job = queue.lock().unwrap_or_else(|p| p.into_inner()).recv();
                         match job {
-                            Ok(job) => job(&mut memory),
+                            Ok(job) => {
+                                if memory.is_empty() {
+                                    memory = vec![Block::default(); default_blocks()];
+                                }
+                                job(&mut memory)
+                            }
                             Err(_) => break,
                         }
                     }

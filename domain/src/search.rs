@@ -146,6 +146,17 @@ impl SearchQuery {
     pub fn grams(&self) -> &[String] {
         &self.grams
     }
+
+    /// Whether the grams alone may let through a ticket that does not match. A query of
+    /// exactly two letters or digits (停电, the common case) is one bigram, and a text
+    /// has that bigram exactly when it contains the query: no recheck needed.
+    pub fn needs_recheck(&self) -> bool {
+        let mut chars = self.folded.chars();
+        !matches!(
+            (chars.next(), chars.next(), chars.next()),
+            (Some(a), Some(b), None) if a.is_alphanumeric() && b.is_alphanumeric()
+        )
+    }
 }
 
 impl std::str::FromStr for SearchQuery {
@@ -219,6 +230,11 @@ mod tests {
             "control_character"
         );
         assert_eq!(SearchQuery::parse("a b").unwrap_err().code(), "invalid");
+        assert!(!SearchQuery::parse("停电").unwrap().needs_recheck());
+        assert!(!SearchQuery::parse(" AB ").unwrap().needs_recheck());
+        for q in ["停电了", "a b c", "50%", "ab,"] {
+            assert!(SearchQuery::parse(q).unwrap().needs_recheck(), "{q}");
+        }
         assert_eq!(SearchQuery::parse("%_").unwrap_err().code(), "invalid");
     }
 
@@ -233,16 +249,16 @@ mod tests {
     /// accents, digits, letters whose lowercase is longer or context-dependent,
     /// punctuation and spaces.
     fn text() -> impl Strategy<Value = String> {
-        proptest::collection::vec(
-            prop_oneof![
-                proptest::sample::select(vec!['停', '电', '用', '地', '融', '资', '厂']),
-                proptest::sample::select(vec!['A', 'b', 'É', 'é', 'İ', 'Σ', 'ß', 'K', '\u{212A}']),
-                proptest::sample::select(vec!['1', '２', '0']),
-                proptest::sample::select(vec![' ', '，', '%', '_', '-', '\u{307}', '\n']),
-            ],
-            0..40,
-        )
-        .prop_map(|chars| chars.into_iter().collect())
+        proptest::collection::vec(character(), 0..40).prop_map(|chars| chars.into_iter().collect())
+    }
+
+    fn character() -> impl Strategy<Value = char> {
+        prop_oneof![
+            proptest::sample::select(vec!['停', '电', '用', '地', '融', '资', '厂']),
+            proptest::sample::select(vec!['A', 'b', 'É', 'é', 'İ', 'Σ', 'ß', 'K', '\u{212A}']),
+            proptest::sample::select(vec!['1', '２', '0']),
+            proptest::sample::select(vec![' ', '，', '%', '_', '-', '\u{307}', '\n']),
+        ]
     }
 
     proptest! {
@@ -262,6 +278,22 @@ mod tests {
                 let i = index(&t, "x");
                 prop_assert!(i.folded.contains(q.folded()));
                 prop_assert!(index("x", &t).folded.contains(q.folded()));
+            }
+        }
+
+        /// Where no recheck is needed, the grams decide exactly: a text has the query's
+        /// one bigram if and only if its folded form contains the query.
+        #[test]
+        fn a_bigram_query_needs_no_recheck(t in text(), a in character(), b in character()) {
+            if let Ok(q) = SearchQuery::parse(&format!("{a}{b}"))
+                && !q.needs_recheck()
+            {
+                let i = index(&t, "x");
+                prop_assert_eq!(
+                    q.grams().iter().all(|g| i.grams.contains(g)),
+                    fold(&t).contains(q.folded()),
+                    "{:?} in {:?}", q, t
+                );
             }
         }
 

@@ -101,10 +101,10 @@ pub struct SearchQuery {
 }
 
 impl SearchQuery {
-    /// Trims, then refuses control characters, fewer than [`QUERY_MIN`] or more than
-    /// [`QUERY_MAX`] characters, and a query without two letters or digits side by side
-    /// or standing alone (e.g. `a b`): the index could not narrow it, and scanning every
-    /// ticket is what it exists to avoid.
+    /// Refuses control characters; trims; refuses fewer than [`QUERY_MIN`] or more than
+    /// [`QUERY_MAX`] characters, and a query with no grams, i.e. without two letters or
+    /// digits side by side or one standing alone inside it (`a b`, `%_`): the index could
+    /// not narrow it, and scanning every ticket is what it exists to avoid.
     pub fn parse(raw: &str) -> Result<SearchQuery, ValueError> {
         if raw.chars().any(char::is_control) {
             return Err(ValueError::ControlCharacter { multiline: false });
@@ -128,7 +128,8 @@ impl SearchQuery {
         }
         if grams.is_empty() {
             return Err(ValueError::Invalid(
-                "must hold two letters or digits side by side (e.g. 停电, ab, 12)",
+                "must hold two letters or digits side by side (停电, ab, 12), or one standing \
+                 alone between spaces or punctuation inside it (the b of a b c)",
             ));
         }
         Ok(SearchQuery {

@@ -1,13 +1,13 @@
 //! Filing a ticket on PostgreSQL in one statement.
 //!
 //! A create writes the ticket, its search row (`search.rs`), its first event and one
-//! outbox row per recipient of the new-ticket notice. Round trips dominate its cost (DEPENDENCIES.md, "What makes a create
-//! fast"), so on PostgreSQL these are one data-modifying CTE: the recipients are selected
-//! inside it (the department's active officers, or the supervisors), and the enterprise's
-//! name is put into the mail there too. The statement's text never changes, so diesel
-//! prepares it once per connection (a static `QueryId`); `diesel::sql_query` would be
-//! parsed and planned on every create. SQLite needs none of this: its "round trips" are
-//! function calls.
+//! outbox row per recipient of the new-ticket notice. Round trips dominate its cost
+//! (DEPENDENCIES.md, "What makes a create fast"), so on PostgreSQL these are one
+//! data-modifying CTE: the recipients are selected inside it (the department's active
+//! officers, or the supervisors), and the enterprise's name is put into the mail there
+//! too. The statement's text never changes, so diesel prepares it once per connection (a
+//! static `QueryId`); `diesel::sql_query` would be parsed and planned on every create.
+//! SQLite needs none of this: its "round trips" are function calls.
 
 use diesel::pg::Pg;
 use diesel::query_builder::{AstPass, QueryFragment, QueryId};

@@ -160,8 +160,8 @@ pub fn create(
     })
 }
 
-/// Writes a new ticket, its search row, its first event and the new-ticket notice: one statement on
-/// PostgreSQL (see `fast`), plain inserts on SQLite.
+/// Writes a new ticket, its search row, its first event and the new-ticket notice: one
+/// statement on PostgreSQL (see `fast`), plain inserts on SQLite.
 fn insert_new(
     conn: &mut DbConnection,
     created: &Ticket,

@@ -9,6 +9,7 @@ pub mod alert;
 pub mod deadline;
 pub mod error;
 pub mod notice;
+pub mod search;
 pub mod ticket;
 pub mod values;
 pub mod visit;

@@ -293,6 +293,19 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::types::Uuid;
+
+    /// Text search (issue 9, point 3; `tickets::search`). The columns both backends share:
+    /// PostgreSQL adds `grams text[]`, SQLite an `id` rowid keying the FTS5 table
+    /// `ticket_search_grams`; only raw SQL there reads them.
+    ticket_search (ticket_id) {
+        ticket_id -> Uuid,
+        folded -> Nullable<Text>,
+    }
+}
+
 diesel::joinable!(users -> departments (department_id));
 diesel::joinable!(users -> enterprises (enterprise_id));
 diesel::joinable!(enterprise_liaisons -> enterprises (enterprise_id));
@@ -305,6 +318,7 @@ diesel::joinable!(ticket_events -> tickets (ticket_id));
 diesel::joinable!(alerts -> tickets (ticket_id));
 diesel::joinable!(alert_recipients -> alerts (alert_id));
 diesel::joinable!(visit_tickets -> visits (visit_id));
+diesel::joinable!(ticket_search -> tickets (ticket_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     departments,
@@ -326,6 +340,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     alert_recipients,
     visits,
     visit_tickets,
+    ticket_search,
 );
 
 /// Every table, for tests that walk the whole schema.
@@ -349,4 +364,5 @@ pub const TABLES: &[&str] = &[
     "alert_recipients",
     "visits",
     "visit_tickets",
+    "ticket_search",
 ];

@@ -457,6 +457,7 @@ const LIST_PARAMETERS: &[&str] = &[
     "created_from",
     "created_to",
     "number",
+    "q",
     "limit",
     "cursor",
 ];
@@ -465,7 +466,7 @@ const LIST_PARAMETERS: &[&str] = &[
 const DEFAULT_LIMIT: i64 = 20;
 
 /// Every filter's problem at once, each naming its parameter: an unknown enum value, a
-/// malformed id, flag, instant, number, `limit` or `cursor` is 422, never ignored.
+/// malformed id, flag, instant, number, `q`, `limit` or `cursor` is 422, never ignored.
 fn parse_list(pairs: &[(String, String)]) -> Result<(TicketFilter, i64, Option<Cursor>), ApiError> {
     let mut p = Params::default();
     let q = p.known(pairs, LIST_PARAMETERS);
@@ -504,6 +505,8 @@ fn parse_list(pairs: &[(String, String)]) -> Result<(TicketFilter, i64, Option<C
     filter.created_from = p.instant("created_from", get("created_from"));
     filter.created_to = p.instant("created_to", get("created_to"));
     filter.number = p.value("number", get("number").map(str::trim));
+    // Text search (issue 9): 2 to 100 characters, holding something the index can find.
+    filter.q = p.value("q", get("q"));
     let limit = p.limit(get("limit"), DEFAULT_LIMIT);
     let cursor = p
         .cursor(get("cursor"))

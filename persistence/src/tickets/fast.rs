@@ -1,18 +1,19 @@
 //! Filing a ticket on PostgreSQL in one statement.
 //!
-//! A create writes the ticket, its first event and one outbox row per recipient of the
-//! new-ticket notice. Round trips dominate its cost (DEPENDENCIES.md, "What makes a create
-//! fast"), so on PostgreSQL these are one data-modifying CTE: the recipients are selected
-//! inside it (the department's active officers, or the supervisors), and the enterprise's
-//! name is put into the mail there too. The statement's text never changes, so diesel
-//! prepares it once per connection (a static `QueryId`); `diesel::sql_query` would be
-//! parsed and planned on every create. SQLite needs none of this: its "round trips" are
-//! function calls.
+//! A create writes the ticket, its search row (`search.rs`), its first event and one
+//! outbox row per recipient of the new-ticket notice. Round trips dominate its cost
+//! (DEPENDENCIES.md, "What makes a create fast"), so on PostgreSQL these are one
+//! data-modifying CTE: the recipients are selected inside it (the department's active
+//! officers, or the supervisors), and the enterprise's name is put into the mail there
+//! too. The statement's text never changes, so diesel prepares it once per connection (a
+//! static `QueryId`); `diesel::sql_query` would be parsed and planned on every create.
+//! SQLite needs none of this: its "round trips" are function calls.
 
 use diesel::pg::Pg;
 use diesel::query_builder::{AstPass, QueryFragment, QueryId};
-use diesel::sql_types::{BigInt, Bool, Integer, Nullable, Text};
+use diesel::sql_types::{Array, BigInt, Bool, Integer, Nullable, Text};
 use diesel::{QueryResult, RunQueryDsl};
+use jiban_domain::search::Indexed;
 
 use super::rows::{NewEventRow, TicketRow};
 use crate::types::{DbInstant, DbUuid, UtcTime, Uuid};
@@ -35,6 +36,7 @@ pub(crate) struct Announcement<'a> {
 pub(crate) struct CreateStatement<'a> {
     pub ticket: &'a TicketRow,
     pub event: &'a NewEventRow,
+    pub search: &'a Indexed,
     pub announcement: Announcement<'a>,
 }
 
@@ -140,6 +142,14 @@ impl QueryFragment<Pg> for CreateStatement<'_> {
         out.push_bind_param::<Bool, _>(&e.internal)?;
         out.push_sql(", ");
         out.push_bind_param::<Text, _>(&e.data)?;
+
+        let s = self.search;
+        out.push_sql(
+            " FROM t), s AS (INSERT INTO ticket_search (ticket_id, folded, grams) SELECT t.id, ",
+        );
+        out.push_bind_param::<Text, _>(&s.folded)?;
+        out.push_sql(", ");
+        out.push_bind_param::<Array<Text>, _>(&s.grams)?;
 
         let a = &self.announcement;
         out.push_sql(

@@ -1,7 +1,8 @@
 //! Years of history at once, for benchmarks (feature `bench`): tickets with their whole
 //! timelines, each row built exactly as a live write builds it (`TicketRow::new`,
-//! `NewEventRow::new`), written many rows to a statement. Nothing else is written: no
-//! notices, no alerts (the scanner records those it owes on its next pass).
+//! `NewEventRow::new`), written many rows to a statement, with their search rows filled in
+//! by the same code that fills in tickets filed before search existed. Nothing else is
+//! written: no notices, no alerts (the scanner records those it owes on its next pass).
 
 use diesel::prelude::*;
 use jiban_domain::deadline::Calendar;
@@ -11,7 +12,8 @@ use super::rows::{NewEventRow, TicketRow};
 use crate::conn::{DbConnection, write_tx};
 use crate::error::StoreError;
 use crate::repo::on_backend;
-use crate::schema::{ticket_events, tickets};
+use crate::schema::{ticket_events, ticket_search, tickets};
+use crate::types::DbUuid;
 
 /// Rows per INSERT: PostgreSQL binds at most 65,535 parameters to a statement (a ticket
 /// row has 35 columns, an event row 8).
@@ -43,8 +45,18 @@ pub fn insert_history(
             let insert = diesel::insert_into(ticket_events::table).values(chunk);
             on_backend!(conn, |c| insert.execute(c)?);
         }
+        // Empty search rows, which `backfill` below fills in.
+        for chunk in history.chunks(EVENTS_PER_INSERT) {
+            let rows: Vec<_> = chunk
+                .iter()
+                .map(|(t, _)| ticket_search::ticket_id.eq(DbUuid(t.id.as_uuid())))
+                .collect();
+            let insert = diesel::insert_into(ticket_search::table).values(rows);
+            on_backend!(conn, |c| insert.execute(c)?);
+        }
         Ok::<_, StoreError>(())
     })?;
+    super::search::backfill(conn)?;
     let mut last = std::collections::BTreeMap::<i32, u64>::new();
     for (ticket, _) in history {
         let year = ticket.number.year();

@@ -3,7 +3,8 @@
 //!
 //! - [`create`]: number, row, first event, notice; idempotent with a key.
 //! - [`execute`]: lock, version check, `decide`, row, events, notices.
-//! - [`get`], [`events`], [`list`]: scoped by `can_see`, in Rust and in SQL alike.
+//! - [`get`], [`events`], [`list`]: scoped by `can_see`, in Rust and in SQL alike; the
+//!   list's text search (`q`) is `search`'s, and [`backfill_search`] indexes old tickets.
 //! - [`scan`]: the deadline scanner's pass (alerts, escalations, unrated closes), and
 //!   [`plan`], what it would do; [`claim_due`], [`recompute_provisional`].
 
@@ -15,6 +16,7 @@ mod numbers;
 mod query;
 mod rows;
 mod scan;
+mod search;
 mod store;
 
 #[cfg(feature = "bench")]
@@ -26,6 +28,7 @@ pub use query::{
 pub use rows::StoredEvent;
 pub(crate) use rows::ticket_from_state;
 pub use scan::{Planned, ScanReport, plan, scan, scan_batch};
+pub use search::backfill as backfill_search;
 pub use store::{
     Context, Created, IDEMPOTENCY_TTL, Idempotency, TicketError, TicketInput, create, events,
     execute, get, prune_idempotency_keys,

@@ -30,6 +30,8 @@ pub struct TicketFilter {
     pub created_to: Option<DateTime<Utc>>,
     /// Exactly this ticket number (issue 8: find a ticket by its number).
     pub number: Option<jiban_domain::values::TicketNumber>,
+    /// The title or the description contains this text (issue 9; `super::search`).
+    pub q: Option<jiban_domain::search::SearchQuery>,
 }
 
 /// Where a page starts: after the ticket with this `(created_at, id)`, newest first.
@@ -180,6 +182,9 @@ pub fn list(
     }
     if let Some(number) = filter.number {
         query = query.filter(tickets::number.eq(number.to_string()));
+    }
+    if let Some(q) = &filter.q {
+        query = query.filter(super::search::matching(conn.backend(), q));
     }
     if let Some(c) = after {
         let at = DbInstant::from(c.created_at);

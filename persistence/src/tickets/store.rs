@@ -13,7 +13,7 @@ use jiban_domain::values::{
 use jiban_domain::{Actor, DomainError};
 
 use super::rows::{EventRow, NewEventRow, StoredEvent, TicketRow, ticket_from_state};
-use super::{fast, notify};
+use super::{fast, notify, search};
 use crate::conn::{DbConnection, write_tx};
 use crate::error::StoreError;
 use crate::outbox::v7_at;
@@ -160,8 +160,8 @@ pub fn create(
     })
 }
 
-/// Writes a new ticket, its first event and the new-ticket notice: one statement on
-/// PostgreSQL (see `fast`), plain inserts on SQLite.
+/// Writes a new ticket, its search row, its first event and the new-ticket notice: one
+/// statement on PostgreSQL (see `fast`), plain inserts on SQLite.
 fn insert_new(
     conn: &mut DbConnection,
     created: &Ticket,
@@ -192,6 +192,7 @@ fn insert_new(
             let statement = fast::CreateStatement {
                 ticket: &row,
                 event: &NewEventRow::new(created, 1, event)?,
+                search: &jiban_domain::search::index(&created.title, &created.description),
                 announcement: fast::Announcement {
                     dedupe_prefix: notify::dedupe_key(created, 1, "user:"),
                     subject: &notice.subject,
@@ -221,6 +222,7 @@ fn insert_new(
         other => other?,
     }
     if let DbConnection::Sqlite(_) = conn {
+        search::insert_sqlite(conn, created)?;
         append(conn, created, 0, std::slice::from_ref(event))?;
         notify::enqueue(
             conn,

@@ -1184,3 +1184,92 @@ both_backends!(scanners_record_each_alert_once_and_escalate, |db| {
     let page = list(&mut conn, &county.supervisor, &overdue, 100, None, now).unwrap();
     assert_eq!(page.items.len(), 30);
 });
+
+both_backends!(
+    tickets_filed_before_search_existed_are_found_after_the_backfill,
+    |db| {
+        use diesel_migrations::MigrationHarness;
+        let mut conn = db.conn();
+        let county = County::new(&mut conn);
+        let ctx = county.ctx();
+        // Both ways a ticket is written: one statement, and the transaction of a keyed create.
+        let plain = county.file(&mut conn, "utilities", at(2026, 3, 2, 9, 0));
+        let keyed = create(
+            &mut conn,
+            TicketInput {
+                title: Title::parse("Land USE 用地审批").unwrap(),
+                ..county.input("land", None)
+            },
+            &county.enterprise,
+            at(2026, 3, 3, 9, 0),
+            ctx,
+            Some(Idempotency {
+                key: "k1",
+                fingerprint: "f1",
+            }),
+        )
+        .unwrap()
+        .ticket;
+        let found = |conn: &mut DbConnection, q: &str| -> Vec<_> {
+            let filter = TicketFilter {
+                q: Some(jiban_domain::search::SearchQuery::parse(q).unwrap()),
+                ..TicketFilter::default()
+            };
+            list(
+                conn,
+                &county.supervisor,
+                &filter,
+                100,
+                None,
+                at(2026, 4, 1, 0, 0),
+            )
+            .unwrap()
+            .items
+            .into_iter()
+            .map(|t| t.id)
+            .collect()
+        };
+        let expect = |conn: &mut DbConnection| {
+            assert_eq!(found(conn, "停电"), [keyed.id, plain.id]);
+            assert_eq!(found(conn, "use 用"), [keyed.id]);
+            assert_eq!(found(conn, "产线停工"), [keyed.id, plain.id]);
+            assert_eq!(found(conn, "电自"), [], "not across title and description");
+        };
+        expect(&mut conn);
+
+        // As if the tickets predated the search step: revert down to it, apply again.
+        let steps = crate::migrate::step_names(conn.backend());
+        let step = steps
+            .iter()
+            .find(|s| s.ends_with("_ticket_search"))
+            .unwrap();
+        let version: String = step
+            .chars()
+            .take_while(|c| *c != '_')
+            .filter(char::is_ascii_digit)
+            .collect();
+        let mut reverted = 0;
+        loop {
+            let last = match &mut *conn {
+                DbConnection::Pg(c) => c
+                    .revert_last_migration(crate::migrate::POSTGRES)
+                    .map(|v| v.to_string()),
+                DbConnection::Sqlite(c) => c
+                    .revert_last_migration(crate::migrate::SQLITE)
+                    .map(|v| v.to_string()),
+            }
+            .unwrap();
+            reverted += 1;
+            if last == version {
+                break;
+            }
+        }
+        assert_eq!(crate::migrate::run_pending(&mut conn).unwrap(), reverted);
+        expect(&mut conn);
+        assert_eq!(
+            backfill_search(&mut conn).unwrap(),
+            0,
+            "nothing left to fill in"
+        );
+    }
+);

@@ -1,0 +1,2 @@
+DROP TABLE ticket_search_grams;
+DROP TABLE ticket_search;

@@ -11,7 +11,8 @@
 //!
 //!   jiban-seed --database-url postgres://…/jiban_bench --tickets 100000
 //!
-//! Run it again to grow the history (10k, then +90k, then +900k). The database must be
+//! Run it again to grow the history (10k, then +90k, then +900k): each run adds older
+//! tickets at `--per-day`, so the recent weeks stay as they were. The database must be
 //! migrated (start `jiban serve` on it first). Deterministic for a `--seed`, except ids.
 
 use std::collections::BTreeMap;
@@ -45,9 +46,11 @@ struct Args {
     /// The present: history ends here (default: now).
     #[arg(long)]
     until: Option<DateTime<Utc>>,
-    /// How far back the history goes, in days.
-    #[arg(long, default_value_t = 1095)]
-    days: i64,
+    /// Tickets a day: the new history goes before what the database has, at this rate,
+    /// so the recent weeks (and the open tickets) stay the same while the history grows,
+    /// as a county's does (about 55,000 a year by default; a million reach back 18 years).
+    #[arg(long, default_value_t = 150)]
+    per_day: u64,
     /// Open tickets left for the next scanner pass at `--until`.
     #[arg(long, default_value_t = 1000)]
     due: usize,
@@ -84,6 +87,9 @@ fn run(args: &Args) -> Result<(), Error> {
     let rules = reference::load_rules(&mut conn)?;
     let mut numbers = Numbers::load(&mut conn)?;
 
+    // The history the database has already reaches this far back.
+    let have: i64 = schema::tickets::table.count().get_result(&mut conn)?;
+    let seconds_each = 86_400 / args.per_day.max(1);
     let started = std::time::Instant::now();
     let mut made = 0;
     let mut stopped = BTreeMap::<String, usize>::new();
@@ -92,7 +98,10 @@ fn run(args: &Args) -> Result<(), Error> {
         let n = (args.tickets - made).min(10_000);
         let mut batch = Vec::with_capacity(n);
         for _ in 0..n {
-            let created = until - Duration::seconds(rng.below(args.days as u64 * 86_400) as i64);
+            // The k-th ticket before the present, give or take half an interval.
+            let k = (have + made as i64) as u64 + batch.len() as u64;
+            let back = k * seconds_each + rng.below(seconds_each);
+            let created = until - Duration::seconds(back as i64);
             let (t, events, why) = live(&county, &rules, &mut numbers, &mut rng, created, until);
             if let Some(why) = why {
                 *stopped.entry(why).or_default() += 1;

@@ -140,9 +140,16 @@ pub fn list(
 ) -> Result<Page, StoreError> {
     let limit = limit.clamp(1, MAX_LIMIT);
     let mut query = visible_to(tickets::table.into_boxed(), actor);
-    if !filter.status.is_empty() {
-        let statuses: Vec<&str> = filter.status.iter().map(|s| s.as_str()).collect();
-        query = query.filter(tickets::status.eq_any(statuses));
+    match filter.status.as_slice() {
+        [] => {}
+        // One status is `=`, not `= ANY`: PostgreSQL then reads (status, created_at, id)
+        // in the list's order and stops at the page's end, where `= ANY` sorts every
+        // match first (issue 9).
+        [one] => query = query.filter(tickets::status.eq(one.as_str())),
+        many => {
+            let statuses: Vec<&str> = many.iter().map(|s| s.as_str()).collect();
+            query = query.filter(tickets::status.eq_any(statuses));
+        }
     }
     if let Some(u) = filter.urgency {
         query = query.filter(tickets::urgency.eq(u.as_str()));

@@ -5,7 +5,7 @@
 
 use jiban_tests::fixture::County;
 use jiban_tests::openapi::{Checked, METHODS, Operations, check, operations as documented, repo};
-use jiban_tests::{Response, both_backends};
+use jiban_tests::{Response, TestServer, both_backends};
 use serde_json::{Value, json};
 
 /// What the server registers: every `web::resource("…")` of `api/src/routes/` with the
@@ -83,14 +83,7 @@ both_backends!(
     the_response_check_refuses_what_the_document_does_not_say,
     |server| {
         let county = County::new(server);
-        let r = server.post(
-            "/v1/tickets",
-            &county.enterprise_user.token,
-            json!({"kind": "complaint", "category": "other", "title": "厂区停电",
-               "description": "自昨晚22时起厂区停电，三条产线停工。"}),
-        );
-        assert_eq!(r.status, 201, "{}", r.body);
-        let path = format!("/v1/tickets/{}", r.json()["id"].as_str().unwrap());
+        let path = format!("/v1/tickets/{}", file(server, &county));
         let r = server.get(&path, &county.officer.token);
         assert_eq!(r.status, 200, "{}", r.body);
         let ticket = r.json();
@@ -300,10 +293,8 @@ both_backends!(every_answer_is_counted_as_validated, |server| {
     assert_eq!(server.validated() - start, documented_bodies.len());
 });
 
-// A rule's refusal answers one of the codes openapi.yaml lists for it (`RuleRefused`):
-// the two refusals the rest of the suite never provokes, checked by `raw` like every other.
-both_backends!(rule_refusals_answer_documented_codes, |server| {
-    let county = County::new(server);
+/// Files a ticket as the county's enterprise; its id.
+fn file(server: &TestServer, county: &County) -> String {
     let r = server.post(
         "/v1/tickets",
         &county.enterprise_user.token,
@@ -311,7 +302,14 @@ both_backends!(rule_refusals_answer_documented_codes, |server| {
                "description": "自昨晚22时起厂区停电，三条产线停工。"}),
     );
     assert_eq!(r.status, 201, "{}", r.body);
-    let id = r.json()["id"].as_str().unwrap().to_owned();
+    r.json()["id"].as_str().unwrap().to_owned()
+}
+
+// A rule's refusal answers one of the codes openapi.yaml lists for it (`RuleRefused`):
+// the two refusals the rest of the suite never provokes, checked by `raw` like every other.
+both_backends!(rule_refusals_answer_documented_codes, |server| {
+    let county = County::new(server);
+    let id = file(server, &county);
     let act = |token: &str, action: &str, version: u64, body: Value| {
         server.action(token, &id, action, version, &body)
     };

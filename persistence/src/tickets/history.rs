@@ -16,9 +16,10 @@ use crate::schema::{ticket_events, ticket_search, tickets};
 use crate::types::DbUuid;
 
 /// Rows per INSERT: PostgreSQL binds at most 65,535 parameters to a statement (a ticket
-/// row has 35 columns, an event row 8).
+/// row has 35 columns, an event row 8, an empty search row 1).
 const TICKETS_PER_INSERT: usize = 1_000;
 const EVENTS_PER_INSERT: usize = 5_000;
+const SEARCH_ROWS_PER_INSERT: usize = 10_000;
 
 /// Writes the tickets (each with its events, oldest first) in one transaction, then moves
 /// each year's number sequence past the numbers they use, so live creates do not collide.
@@ -46,7 +47,7 @@ pub fn insert_history(
             on_backend!(conn, |c| insert.execute(c)?);
         }
         // Empty search rows, which `backfill` below fills in.
-        for chunk in history.chunks(EVENTS_PER_INSERT) {
+        for chunk in history.chunks(SEARCH_ROWS_PER_INSERT) {
             let rows: Vec<_> = chunk
                 .iter()
                 .map(|(t, _)| ticket_search::ticket_id.eq(DbUuid(t.id.as_uuid())))

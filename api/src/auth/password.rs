@@ -2,15 +2,17 @@
 //! stored as PHC strings.
 //!
 //! Hashing is 19 MiB of memory and tens of milliseconds of CPU per call. The server does
-//! it on a [`PasswordWorkers`] pool: a few threads, each keeping one argon2 memory block
-//! for its whole life. Why: argon2's own `hash_password` allocates its 19 MiB per call,
-//! and glibc keeps such freed blocks in per-thread arenas, so every login on another of
-//! actix's blocking threads grew the process by about 19.5 MiB (229 MiB after twelve).
-//! With the pool the memory is at most `workers × 19 MiB`, each block allocated at its
-//! worker's first job and kept. It also bounds the CPU
-//! that anonymous logins can take, and a login waiting its turn holds no database
-//! connection. The free functions ([`hash`], [`verify`]) allocate per call and serve the
-//! command line and tests.
+//! it, for logins, password changes and new users alike, on a [`PasswordWorkers`] pool of
+//! a few threads. Each job allocates its 19 MiB and frees it at once, and the process
+//! tells glibc to serve allocations that large from `mmap` alone ([`return_large_blocks`]),
+//! so the memory goes back to the system when the hash is done. Why: glibc otherwise
+//! raises its `mmap` threshold to the size of the first such block freed and keeps every
+//! later one in the freeing thread's arena, so each thread that ever hashed held 19.5 MiB
+//! for good (229 MiB after twelve parallel logins; issue 9). Mapping and zeroing the block
+//! costs about a millisecond per hash. The pool bounds the memory in use to
+//! `workers × 19 MiB` while hashes run, bounds the CPU that anonymous logins can take,
+//! and a login waiting its turn holds no database connection. The free functions
+//! ([`hash`], [`verify`]) serve the command line and tests.
 
 use std::sync::mpsc::{self, SyncSender, TrySendError};
 use std::sync::{Arc, Mutex, OnceLock};
@@ -122,7 +124,7 @@ impl PasswordWorkers {
     /// with `Retry-After` instead of queueing without bound.
     pub const QUEUE: usize = 256;
 
-    /// Starts `workers` threads, each with its own memory block.
+    /// Starts `workers` threads.
     pub fn start(workers: usize) -> std::io::Result<PasswordWorkers> {
         let (jobs, queue) = mpsc::sync_channel::<Job>(Self::QUEUE);
         let queue = Arc::new(Mutex::new(queue));
@@ -131,20 +133,14 @@ impl PasswordWorkers {
             std::thread::Builder::new()
                 .name(format!("jiban-argon2-{i}"))
                 .spawn(move || {
-                    // Allocated at the first job, not at start: a node nobody logs in to
-                    // keeps 19 MiB less per worker.
-                    let mut memory = Vec::new();
                     loop {
                         // The guard is dropped at the end of the statement: one worker
                         // waits on the queue while the others compute.
                         let job = queue.lock().unwrap_or_else(|p| p.into_inner()).recv();
                         match job {
-                            Ok(job) => {
-                                if memory.is_empty() {
-                                    memory = vec![Block::default(); default_blocks()];
-                                }
-                                job(&mut memory)
-                            }
+                            // Allocated for this job and freed after it: see the module
+                            // documentation.
+                            Ok(job) => job(&mut vec![Block::default(); default_blocks()]),
                             Err(_) => break,
                         }
                     }
@@ -196,6 +192,21 @@ impl PasswordWorkers {
         self.run(move |memory| hash_in(&password, memory))
             .await?
             .map_err(ApiError::internal)
+    }
+}
+
+/// Makes glibc serve every allocation of a mebibyte or more with its own `mmap` and
+/// return it to the system when freed, instead of raising that threshold to the largest
+/// block freed so far and keeping such blocks in the freeing thread's arena (glibc's
+/// default, `mallopt(3)`, "M_MMAP_THRESHOLD"). Only argon2's 19 MiB blocks are that
+/// large here. Call once at start, before other threads run. Elsewhere than glibc it
+/// does nothing.
+pub fn return_large_blocks() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: mallopt only sets a parameter of the allocator; it is called at start,
+    // before any other thread allocates.
+    unsafe {
+        libc::mallopt(libc::M_MMAP_THRESHOLD, 1 << 20);
     }
 }
 

@@ -90,7 +90,11 @@ fn add(args: &AddArgs, config: Config) -> ExitCode {
     let created = pool
         .get()
         .map_err(|e| ApiError::unavailable(e.to_string()))
-        .and_then(|mut conn| crate::usecase::users::create(&mut conn, new, crate::now()));
+        .and_then(|mut conn| {
+            let hash = crate::auth::password::hash(new.password.expose())
+                .map_err(|e| ApiError::internal(format!("argon2: {e}")))?;
+            crate::usecase::users::create(&mut conn, new, hash, crate::now())
+        });
     match created {
         Ok(user) => {
             println!(

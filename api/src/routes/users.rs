@@ -191,10 +191,14 @@ async fn create(
 ) -> Result<HttpResponse, ApiError> {
     auth.require_admin()?;
     let new = body.into_inner()?.parse()?;
+    let hash = state
+        .passwords
+        .hash(new.password.expose().to_string())
+        .await?;
     let now = crate::now();
     let user = state
         .db
-        .run(move |conn| users::create(conn, new, now))
+        .run(move |conn| users::create(conn, new, hash, now))
         .await?;
     Ok(HttpResponse::Created()
         .insert_header(("Location", format!("/v1/users/{}", user.id)))

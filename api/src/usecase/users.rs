@@ -6,7 +6,6 @@ use jiban_persistence::repo::users::{self, UserChanges, UserRecord};
 use jiban_persistence::repo::{auth as tokens, departments, enterprises};
 use jiban_persistence::{DbConnection, StoreError, write_tx};
 
-use crate::auth::password;
 use crate::config::Secret;
 use crate::problem::{ApiError, FieldError};
 
@@ -35,15 +34,15 @@ fn unknown_department() -> FieldError {
     )
 }
 
-/// Creates a user; the answer never holds the password or its hash.
+/// Creates a user with `hash`, the argon2id hash of `new.password` made beforehand (by
+/// the server's password workers, or [`crate::auth::password::hash`] on the command line) so that no
+/// database connection waits on it; the answer never holds the password or its hash.
 pub fn create(
     conn: &mut DbConnection,
     new: NewUser,
+    hash: String,
     now: DateTime<Utc>,
 ) -> Result<UserRecord, ApiError> {
-    // argon2 before the transaction: it takes tens of milliseconds of CPU.
-    let hash = password::hash(new.password.expose())
-        .map_err(|e| ApiError::internal(format!("argon2: {e}")))?;
     let id = UserId::from_uuid(uuid::Uuid::new_v4());
     write_tx(conn, |c| {
         if users::username_taken(c, &new.username)? {

@@ -47,6 +47,7 @@ pub enum Command {
 /// Parses the process's arguments and runs the subcommand. On bad arguments clap prints
 /// the problem on stderr and exits with status 2.
 pub fn main() -> ExitCode {
+    crate::auth::password::return_large_blocks();
     run(Cli::parse())
 }
 

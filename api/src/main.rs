@@ -2,6 +2,5 @@
 //! tests and later subcommands share it.
 
 fn main() -> std::process::ExitCode {
-    jiban_api::auth::password::return_large_blocks();
     jiban_api::cli::main()
 }

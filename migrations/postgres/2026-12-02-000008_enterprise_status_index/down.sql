@@ -1,0 +1,1 @@
+DROP INDEX tickets_enterprise_id_status_idx;

@@ -213,7 +213,8 @@ pub fn list(
         query = query.filter(tickets::number.eq(number.to_string()));
     }
     if let Some(q) = &filter.q {
-        query = query.filter(super::search::matching(conn.backend(), q));
+        let common = super::search::is_common(conn, q)?;
+        query = query.filter(super::search::matching(conn.backend(), q, common));
     }
     if let Some(c) = after {
         let at = DbInstant::from(c.created_at);

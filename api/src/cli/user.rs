@@ -87,12 +87,13 @@ fn add(args: &AddArgs, config: Config) -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    let created = pool
-        .get()
-        .map_err(|e| ApiError::unavailable(e.to_string()))
-        .and_then(|mut conn| {
-            let hash = crate::auth::password::hash(new.password.expose())
-                .map_err(|e| ApiError::internal(format!("argon2: {e}")))?;
+    // argon2 before a connection is taken: it takes tens of milliseconds.
+    let created = crate::auth::password::hash(new.password.expose())
+        .map_err(|e| ApiError::internal(format!("argon2: {e}")))
+        .and_then(|hash| {
+            let mut conn = pool
+                .get()
+                .map_err(|e| ApiError::unavailable(e.to_string()))?;
             crate::usecase::users::create(&mut conn, new, hash, crate::now())
         });
     match created {

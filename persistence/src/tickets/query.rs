@@ -105,23 +105,20 @@ macro_rules! visible_predicate {
                 // building a bitmap of the whole scope (a tenth of the history) to AND
                 // with them (issue 9). The unfiltered list walks (created_at, id) and
                 // meets its page within a few hundred rows either way.
-                Role::Officer => Some(match user.department_id {
-                    Some(d) => {
-                        let own = DbUuid(d.as_uuid());
-                        Box::new(
-                            coalesce(tickets::department_id, own)
-                                .eq(own)
-                                .or(tickets::assignee_id.eq(me).assume_not_null())
-                                .or(tickets::first_responder_id.eq(me).assume_not_null()),
-                        )
-                    }
-                    None => Box::new(
-                        tickets::department_id
-                            .is_null()
+                Role::Officer => {
+                    let queue: Visible<$qs> = match user.department_id {
+                        Some(d) => {
+                            let own = DbUuid(d.as_uuid());
+                            Box::new(coalesce(tickets::department_id, own).eq(own))
+                        }
+                        None => Box::new(tickets::department_id.is_null()),
+                    };
+                    Some(Box::new(
+                        queue
                             .or(tickets::assignee_id.eq(me).assume_not_null())
                             .or(tickets::first_responder_id.eq(me).assume_not_null()),
-                    ),
-                }),
+                    ))
+                }
                 Role::Supervisor | Role::Admin => None,
             }
         }

@@ -122,15 +122,19 @@ pub(crate) fn is_common(conn: &mut DbConnection, q: &SearchQuery) -> Result<bool
     if !q.needs_recheck() {
         return Ok(false);
     }
-    let found = diesel::sql_query(
-        "SELECT count(*) AS id FROM (SELECT 1 FROM ticket_search \
+    #[derive(QueryableByName)]
+    struct Candidates {
+        #[diesel(sql_type = BigInt)]
+        found: i64,
+    }
+    let candidates = diesel::sql_query(
+        "SELECT count(*) AS found FROM (SELECT 1 FROM ticket_search \
          WHERE grams @> string_to_array($1, ' ') LIMIT $2) candidates",
     )
     .bind::<Text, _>(spaced(q.grams()))
     .bind::<BigInt, _>(PROBE)
-    .get_result::<RowId>(c)?
-    .id;
-    Ok(found >= PROBE)
+    .get_result::<Candidates>(c)?;
+    Ok(candidates.found >= PROBE)
 }
 
 /// Writes a new ticket's search row on SQLite, in the create's transaction. (PostgreSQL's

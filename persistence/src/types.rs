@@ -203,6 +203,47 @@ macro_rules! keyset_before {
 }
 pub(crate) use keyset_before;
 
+/// A query that PostgreSQL plans for the values of each execution when `replan` is set.
+///
+/// diesel prepares a query under a name once per connection, by its text; after five
+/// executions PostgreSQL may keep one generic plan for every value. For a list whose
+/// filter matches a few rows for one value and thousands for another (an enterprise that
+/// files most of the county's tickets), that plan was made for the average: it took an
+/// enterprise's whole history from a bitmap and sorted it, four times slower than the plan
+/// for the value asked (issue 9, docs/BENCHMARKS.md). Marked unsafe to cache, the query
+/// goes out as PostgreSQL's unnamed statement, which is planned with its parameters every
+/// time, at the price of one parse and plan.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Replanned<Q> {
+    pub query: Q,
+    pub replan: bool,
+}
+
+impl<Q: diesel::query_builder::Query> diesel::query_builder::Query for Replanned<Q> {
+    type SqlType = Q::SqlType;
+}
+
+impl<Q: diesel::query_builder::QueryFragment<MultiBackend>>
+    diesel::query_builder::QueryFragment<MultiBackend> for Replanned<Q>
+{
+    fn walk_ast<'b>(
+        &'b self,
+        mut out: diesel::query_builder::AstPass<'_, 'b, MultiBackend>,
+    ) -> diesel::QueryResult<()> {
+        if self.replan {
+            out.unsafe_to_cache_prepared();
+        }
+        self.query.walk_ast(out.reborrow())
+    }
+}
+
+impl<Q> QueryId for Replanned<Q> {
+    type QueryId = ();
+    const HAS_STATIC_QUERY_ID: bool = false;
+}
+
+impl<Q, C> diesel::RunQueryDsl<C> for Replanned<Q> {}
+
 #[cfg(test)]
 mod tests {
     use super::*;

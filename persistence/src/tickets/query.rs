@@ -9,10 +9,10 @@ use jiban_domain::{Actor, User};
 
 use super::rows::ticket_from_state;
 use super::store::{TicketError, load_for_update, save};
-use crate::conn::{DbConnection, MultiBackend};
+use crate::conn::{Backend, DbConnection, MultiBackend};
 use crate::error::StoreError;
 use crate::schema::tickets;
-use crate::types::{DbInstant, DbUuid};
+use crate::types::{DbInstant, DbUuid, Replanned};
 
 /// The list filters of DESIGN.md section 7. Empty means "any".
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -222,11 +222,14 @@ pub fn list(
             DbUuid(c.id)
         ));
     }
-    let rows: Vec<String> = query
+    // A filter's value decides the plan (an enterprise with three tickets or thirty
+    // thousand); the unfiltered list walks (created_at, id) whoever asks, and stays prepared.
+    let replan = conn.backend() == Backend::Postgres && *filter != TicketFilter::default();
+    let query = query
         .select(tickets::state)
         .order((tickets::created_at.desc(), tickets::id.desc()))
-        .limit(limit + 1)
-        .load(conn)?;
+        .limit(limit + 1);
+    let rows: Vec<String> = Replanned { query, replan }.load(conn)?;
     let mut items = rows
         .iter()
         .map(|s| ticket_from_state(s))

@@ -270,6 +270,44 @@ fn postgres_prepares_the_create_statement_once() {
     }
 }
 
+/// Issue 9: a filtered list goes out unnamed, so PostgreSQL plans it for the values asked
+/// (an enterprise's three tickets or its thirty thousand) rather than keeping one generic
+/// plan after five executions; the unfiltered list stays prepared.
+#[test]
+fn postgres_plans_a_filtered_list_for_each_request() {
+    let Some(db) = TestDb::postgres() else { return };
+    let mut conn = db.conn();
+    let county = County::new(&mut conn);
+    county.file(&mut conn, "utilities", at(2026, 5, 6, 9, 0));
+    let now = at(2026, 5, 6, 10, 0);
+    let mine = TicketFilter {
+        enterprise_id: Some(county.e1),
+        ..TicketFilter::default()
+    };
+    for _ in 0..6 {
+        for filter in [&mine, &TicketFilter::default()] {
+            let page = list(&mut conn, &county.supervisor, filter, 20, None, now).unwrap();
+            assert_eq!(page.items.len(), 1);
+        }
+    }
+    #[derive(QueryableByName)]
+    struct Count {
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        n: i64,
+    }
+    let mut prepared = |pattern: &str| {
+        diesel::sql_query(format!(
+            "SELECT count(*) AS n FROM pg_prepared_statements \
+             WHERE statement LIKE 'SELECT \"tickets\".\"state\" FROM \"tickets\" {pattern}'"
+        ))
+        .get_result::<Count>(&mut *conn)
+        .unwrap()
+        .n
+    };
+    assert_eq!(prepared("%enterprise_id%"), 0, "the filtered list");
+    assert_eq!(prepared("%ORDER BY%"), 1, "the unfiltered list");
+}
+
 /// The seqs of every page of one entry of a ticket's timeline, as `actor` reads it.
 fn event_pages(
     conn: &mut DbConnection,

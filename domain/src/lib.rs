@@ -10,6 +10,7 @@ pub mod deadline;
 pub mod error;
 pub mod notice;
 pub mod search;
+pub mod stats;
 pub mod ticket;
 pub mod values;
 pub mod visit;

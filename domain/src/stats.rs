@@ -26,7 +26,7 @@ use std::fmt;
 use std::str::FromStr;
 
 use chrono::{DateTime, NaiveDate, Utc};
-use serde::{Serialize, Serializer};
+use serde::{Deserialize, Serialize, Serializer};
 use thiserror::Error;
 
 use crate::deadline::calendar::start_of_day;
@@ -98,7 +98,7 @@ impl Period {
 /// Each instant is the one in force at the end of the first round: pauses, an approved
 /// extension and the recompute of a provisional deadline during that round are in it; a
 /// recompute after the redo began no longer reaches it.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct FirstRound {
     pub contact_due_at: DateTime<Utc>,
     pub resolve_due_at: DateTime<Utc>,
@@ -135,6 +135,15 @@ impl FirstRound {
             }
         }
         round
+    }
+
+    /// The first round a snapshot knows: the one it keeps (`Ticket::first_round`), or the
+    /// round in force if it was never reopened. `None` for a state stored before the
+    /// first round was kept, of a ticket reopened since: read the timeline ([`Self::of`]).
+    pub fn of_ticket(ticket: &Ticket) -> Option<FirstRound> {
+        ticket
+            .first_round
+            .or_else(|| (ticket.redo_count == 0).then(|| FirstRound::current(ticket)))
     }
 
     /// The first round read from a whole timeline; `None` if it does not start with
@@ -197,6 +206,12 @@ impl TicketFacts {
     pub fn of(ticket: &Ticket, events: &[Event], now: DateTime<Utc>) -> TicketFacts {
         let first_round = FirstRound::of(events).unwrap_or_else(|| FirstRound::current(ticket));
         TicketFacts::new(ticket, &first_round, now)
+    }
+
+    /// The facts of a ticket from its snapshot alone ([`FirstRound::of_ticket`]): what a
+    /// save stores. `None` for an old state that needs its timeline ([`Self::of`]).
+    pub fn of_snapshot(ticket: &Ticket, now: DateTime<Utc>) -> Option<TicketFacts> {
+        FirstRound::of_ticket(ticket).map(|round| TicketFacts::new(ticket, &round, now))
     }
 
     /// The facts of a ticket from its snapshot and its first round, as a save would keep
@@ -754,7 +769,7 @@ pub fn departments<'a>(
     period: &Period,
     weights: &Weights,
 ) -> Vec<Row<DepartmentId>> {
-    rows(totals_by(facts, period, |f| f.department_id), weights)
+    table(totals_by(facts, period, |f| f.department_id), weights)
 }
 
 /// Per officer (the assignee holding each ticket now; DESIGN.md section 6), over the
@@ -769,10 +784,12 @@ pub fn officers<'a>(
     let facts = facts
         .into_iter()
         .filter(|f| department.is_none_or(|d| f.department_id == Some(d)));
-    rows(totals_by(facts, period, |f| f.assignee_id), weights)
+    table(totals_by(facts, period, |f| f.assignee_id), weights)
 }
 
-fn rows<K: Ord + Copy>(groups: BTreeMap<Option<K>, Totals>, weights: &Weights) -> Vec<Row<K>> {
+/// The table of groups from their totals, however they were counted (in memory by
+/// [`totals_by`], or by SQL): figures, ranking order, the group `None` last.
+pub fn table<K: Ord + Copy>(groups: BTreeMap<Option<K>, Totals>, weights: &Weights) -> Vec<Row<K>> {
     let figures: BTreeMap<Option<K>, Figures> = groups
         .iter()
         .map(|(k, totals)| (*k, Figures::of(totals, weights)))
@@ -1796,6 +1813,9 @@ mod tests {
             }
         }
         prop_assert_eq!(Some(kept), FirstRound::of(&s.events));
+        // The snapshot keeps it too, so a save needs no timeline.
+        prop_assert_eq!(Some(kept), s.ticket.first_round);
+        prop_assert_eq!(Some(kept), FirstRound::of_ticket(&s.ticket));
         if s.ticket.redo_count == 0 {
             prop_assert_eq!(kept, FirstRound::current(&s.ticket));
         }

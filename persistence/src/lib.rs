@@ -20,6 +20,7 @@ pub mod migrate;
 pub mod outbox;
 pub mod repo;
 pub mod schema;
+pub mod stats;
 #[cfg(any(test, feature = "test-util"))]
 pub mod testdb;
 pub mod tickets;

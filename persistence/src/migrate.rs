@@ -25,7 +25,8 @@ fn harness_error(e: HarnessError) -> StoreError {
 
 /// Applies the pending migrations and returns how many it applied, then computes what
 /// SQL alone could not: the search grams of tickets filed before text search existed
-/// ([`crate::tickets::backfill_search`]; nothing to do once done). Safe when several
+/// ([`crate::tickets::backfill_search`]) and the statistics' facts of those written before
+/// they were stored ([`crate::stats::backfill`]); nothing to do once done. Safe when several
 /// nodes start at once: on PostgreSQL they queue on an advisory lock, on SQLite on the
 /// write lock (`BEGIN IMMEDIATE`); whoever comes second finds nothing pending.
 pub fn run_pending(conn: &mut DbConnection) -> Result<usize, StoreError> {
@@ -39,7 +40,7 @@ pub fn run_pending(conn: &mut DbConnection) -> Result<usize, StoreError> {
                     .map_err(harness_error),
                 DbConnection::Sqlite(_) => unreachable!("matched above"),
             };
-            let applied = applied.and_then(|n| crate::tickets::backfill_search(conn).map(|_| n));
+            let applied = applied.and_then(|n| backfill(conn).map(|_| n));
             // Unlock even when a migration failed; the session would hold it otherwise.
             let unlocked = conn.batch_execute(PG_UNLOCK);
             let applied = applied?;
@@ -56,10 +57,18 @@ pub fn run_pending(conn: &mut DbConnection) -> Result<usize, StoreError> {
                     .map(|v| v.len())
                     .map_err(harness_error)
             })?;
-            crate::tickets::backfill_search(conn)?;
+            backfill(conn)?;
             Ok(applied)
         }
     }
+}
+
+/// What SQL alone could not compute for the rows written before a migration: the search
+/// grams and the statistics' facts.
+fn backfill(conn: &mut DbConnection) -> Result<(), StoreError> {
+    crate::tickets::backfill_search(conn)?;
+    crate::stats::backfill(conn)?;
+    Ok(())
 }
 
 /// How many migrations are not applied yet: `/readyz` answers ready only at 0.
@@ -293,6 +302,7 @@ mod tests {
             visits,
             visit_tickets,
             ticket_search,
+            ticket_stats,
         );
         assert_eq!(checked, TABLES, "a table is missing from this test");
         // And no table in the database is missing from schema.rs.

@@ -306,6 +306,7 @@ diesel::table! {
     }
 }
 
+diesel::joinable!(ticket_stats -> tickets (ticket_id));
 diesel::joinable!(users -> departments (department_id));
 diesel::joinable!(users -> enterprises (enterprise_id));
 diesel::joinable!(enterprise_liaisons -> enterprises (enterprise_id));
@@ -319,6 +320,32 @@ diesel::joinable!(alerts -> tickets (ticket_id));
 diesel::joinable!(alert_recipients -> alerts (alert_id));
 diesel::joinable!(visit_tickets -> visits (visit_id));
 diesel::joinable!(ticket_search -> tickets (ticket_id));
+
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::types::{Uuid, UtcTime};
+
+    ticket_stats (ticket_id) {
+        ticket_id -> Uuid,
+        received_at -> UtcTime,
+        department_id -> Nullable<Uuid>,
+        assignee_id -> Nullable<Uuid>,
+        overdue_at -> Nullable<UtcTime>,
+        filled -> Bool,
+        disposed -> Integer,
+        accepted -> Integer,
+        withdrawn -> Integer,
+        responded_on_time -> Integer,
+        resolved_now -> Integer,
+        has_outcome -> Integer,
+        rated -> Integer,
+        on_time -> Integer,
+        supervised_now -> Integer,
+        rating_tenths -> Integer,
+        minutes_to_contact -> Nullable<BigInt>,
+        minutes_to_outcome -> Nullable<BigInt>,
+    }
+}
 
 diesel::allow_tables_to_appear_in_same_query!(
     departments,
@@ -341,6 +368,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     visits,
     visit_tickets,
     ticket_search,
+    ticket_stats,
 );
 
 /// Every table, for tests that walk the whole schema.
@@ -365,4 +393,5 @@ pub const TABLES: &[&str] = &[
     "visits",
     "visit_tickets",
     "ticket_search",
+    "ticket_stats",
 ];

@@ -11,6 +11,7 @@ use crate::values::{
 
 use super::event::{Event, EventData, Submitted};
 use super::rules::IN_HAND;
+use crate::stats::FirstRound;
 
 macro_rules! simple_enum {
     ($(#[$doc:meta])* $name:ident { $($variant:ident = $wire:literal),+ $(,)? }) => {
@@ -194,6 +195,12 @@ pub struct Ticket {
     /// window counted through a year without calendar data is provisional and recomputed
     /// with the other deadlines (DESIGN.md section 4).
     pub rating_due: Option<Deadline>,
+    /// The first round's deadlines and first outcome, which the statistics judge a ticket
+    /// by and a redo would otherwise overwrite (DESIGN.md section 6; `stats::FirstRound`):
+    /// kept by `evolve` until a bad rating reopens the ticket. `None` only in a state
+    /// stored before it was kept; the store fills it in from the timeline.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub first_round: Option<FirstRound>,
     pub version: u64,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
@@ -203,7 +210,7 @@ impl Ticket {
     /// A new ticket from its `submitted` event, at version 1.
     pub fn new(s: &Submitted, at: DateTime<Utc>, created_by: Option<UserId>) -> Ticket {
         // The first version is 1 (DESIGN.md rule 11).
-        Ticket {
+        let mut ticket = Ticket {
             id: s.id,
             number: s.number,
             enterprise_id: s.enterprise_id,
@@ -241,10 +248,13 @@ impl Ticket {
             rating: None,
             past_ratings: Vec::new(),
             rating_due: None,
+            first_round: None,
             version: 1,
             created_at: at,
             updated_at: at,
-        }
+        };
+        ticket.first_round = Some(FirstRound::current(&ticket));
+        ticket
     }
 
     /// Rebuilds a ticket from its whole timeline; `None` if it does not start with
@@ -548,6 +558,10 @@ pub fn evolve(mut t: Ticket, event: &Event) -> Ticket {
                 t.rating_due = rating.clone();
             }
         }
+    }
+    // The first round is the one in force until a redo begins (DESIGN.md section 6).
+    if t.redo_count == 0 {
+        t.first_round = Some(FirstRound::current(&t));
     }
     t
 }

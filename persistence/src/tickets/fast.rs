@@ -1,8 +1,9 @@
 //! Filing a ticket on PostgreSQL in one statement.
 //!
-//! A create writes the ticket, its search row (`search.rs`), its first event and one
-//! outbox row per recipient of the new-ticket notice. Round trips dominate its cost
-//! (DEPENDENCIES.md, "What makes a create fast"), so on PostgreSQL these are one
+//! A create writes the ticket, its statistics row (`crate::stats`), its search row
+//! (`search.rs`), its first event and one outbox row per recipient of the new-ticket
+//! notice. Round trips dominate its cost (DEPENDENCIES.md, "What makes a create fast"),
+//! so on PostgreSQL these are one
 //! data-modifying CTE: the recipients are selected inside it (the department's active
 //! officers, or the supervisors), and the enterprise's name is put into the mail there
 //! too. The statement's text never changes, so diesel prepares it once per connection (a
@@ -15,7 +16,7 @@ use diesel::sql_types::{Array, BigInt, Bool, Integer, Nullable, Text};
 use diesel::{QueryResult, RunQueryDsl};
 use jiban_domain::search::Indexed;
 
-use super::rows::{NewEventRow, TicketRow};
+use super::rows::{NewEventRow, StatRow, TicketRow};
 use crate::types::{DbInstant, DbUuid, UtcTime, Uuid};
 
 /// Where the enterprise's name goes in the notice's body; replaced in SQL.
@@ -36,6 +37,7 @@ pub(crate) struct Announcement<'a> {
 pub(crate) struct CreateStatement<'a> {
     pub ticket: &'a TicketRow,
     pub event: &'a NewEventRow,
+    pub stats: &'a StatRow,
     pub search: &'a Indexed,
     pub announcement: Announcement<'a>,
 }
@@ -142,6 +144,42 @@ impl QueryFragment<Pg> for CreateStatement<'_> {
         out.push_bind_param::<Bool, _>(&e.internal)?;
         out.push_sql(", ");
         out.push_bind_param::<Text, _>(&e.data)?;
+
+        let st = self.stats;
+        out.push_sql(
+            " FROM t), st AS (INSERT INTO ticket_stats (ticket_id, received_at, department_id, \
+             assignee_id, overdue_at, filled, disposed, accepted, withdrawn, responded_on_time, \
+             resolved_now, has_outcome, rated, on_time, supervised_now, rating_tenths, \
+             minutes_to_contact, minutes_to_outcome) SELECT t.id, ",
+        );
+        out.push_bind_param::<UtcTime, _>(&st.received_at)?;
+        for id in [&st.department_id, &st.assignee_id] {
+            out.push_sql(", ");
+            out.push_bind_param::<Nullable<Uuid>, _>(id)?;
+        }
+        out.push_sql(", ");
+        out.push_bind_param::<Nullable<UtcTime>, _>(&st.overdue_at)?;
+        out.push_sql(", ");
+        out.push_bind_param::<Bool, _>(&st.filled)?;
+        for flag in [
+            &st.disposed,
+            &st.accepted,
+            &st.withdrawn,
+            &st.responded_on_time,
+            &st.resolved_now,
+            &st.has_outcome,
+            &st.rated,
+            &st.on_time,
+            &st.supervised_now,
+            &st.rating_tenths,
+        ] {
+            out.push_sql(", ");
+            out.push_bind_param::<Integer, _>(flag)?;
+        }
+        for minutes in [&st.minutes_to_contact, &st.minutes_to_outcome] {
+            out.push_sql(", ");
+            out.push_bind_param::<Nullable<BigInt>, _>(minutes)?;
+        }
 
         let s = self.search;
         out.push_sql(

@@ -1,6 +1,6 @@
 //! Years of history at once, for benchmarks (feature `bench`): tickets with their whole
 //! timelines, each row built exactly as a live write builds it (`TicketRow::new`,
-//! `NewEventRow::new`), written many rows to a statement, with their search rows filled in
+//! `NewEventRow::new`, `StatRow::of_ticket`), written many rows to a statement, with their search rows filled in
 //! by the same code that fills in tickets filed before search existed. Nothing else is
 //! written: no notices, no alerts (the scanner records those it owes on its next pass).
 
@@ -8,11 +8,11 @@ use diesel::prelude::*;
 use jiban_domain::deadline::Calendar;
 use jiban_domain::ticket::{Event, Ticket};
 
-use super::rows::{NewEventRow, TicketRow};
+use super::rows::{NewEventRow, StatRow, TicketRow};
 use crate::conn::{DbConnection, write_tx};
 use crate::error::StoreError;
 use crate::repo::on_backend;
-use crate::schema::{ticket_events, ticket_search, tickets};
+use crate::schema::{ticket_events, ticket_search, ticket_stats, tickets};
 use crate::types::DbUuid;
 
 /// Rows per INSERT: PostgreSQL binds at most 65,535 parameters to a statement (a ticket
@@ -29,10 +29,12 @@ pub fn insert_history(
     calendar: &Calendar,
 ) -> Result<(), StoreError> {
     let mut tickets = Vec::with_capacity(history.len());
+    let mut stats = Vec::with_capacity(history.len());
     let mut events = Vec::new();
     for (ticket, timeline) in history {
         let last_seq = i32::try_from(timeline.len()).unwrap_or(i32::MAX);
         tickets.push(TicketRow::new(ticket, last_seq, calendar)?);
+        stats.push(StatRow::of_ticket(ticket));
         for (event, seq) in timeline.iter().zip(1..) {
             events.push(NewEventRow::new(ticket, seq, event)?);
         }
@@ -40,6 +42,10 @@ pub fn insert_history(
     write_tx(conn, |conn| {
         for chunk in tickets.chunks(TICKETS_PER_INSERT) {
             let insert = diesel::insert_into(tickets::table).values(chunk);
+            on_backend!(conn, |c| insert.execute(c)?);
+        }
+        for chunk in stats.chunks(TICKETS_PER_INSERT) {
+            let insert = diesel::insert_into(ticket_stats::table).values(chunk);
             on_backend!(conn, |c| insert.execute(c)?);
         }
         for chunk in events.chunks(EVENTS_PER_INSERT) {

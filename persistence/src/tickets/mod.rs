@@ -14,7 +14,7 @@ mod history;
 mod notify;
 mod numbers;
 mod query;
-mod rows;
+pub(crate) mod rows;
 mod scan;
 mod search;
 mod store;

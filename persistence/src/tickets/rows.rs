@@ -6,12 +6,13 @@ use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use jiban_domain::alert;
 use jiban_domain::deadline::Calendar;
+use jiban_domain::stats::TicketFacts;
 use jiban_domain::ticket::{Event, EventData, Ticket};
 use jiban_domain::values::UserId;
 use serde::Serialize;
 
 use crate::error::StoreError;
-use crate::schema::{ticket_events, tickets};
+use crate::schema::{ticket_events, ticket_stats, tickets};
 use crate::types::{DbInstant, DbUuid};
 
 /// One ticket as stored. NULLs are bound, not rendered as DEFAULT, so the statement is
@@ -51,6 +52,69 @@ pub(crate) struct TicketRow {
     pub created_at: DbInstant,
     pub updated_at: DbInstant,
     pub state: String,
+}
+
+/// What the ticket contributes to the statistics (`jiban_domain::stats::TicketFacts`,
+/// DESIGN.md section 6), as its row of `ticket_stats`: flags as 0 or 1 so that SQL sums
+/// them the same on both backends, and the holder and `overdue_at` repeated from the
+/// ticket. `filled` is false when the snapshot alone cannot tell (a state stored before
+/// the first round was kept, of a ticket reopened since): the facts are zero until
+/// `crate::stats::backfill` reads the timeline.
+#[derive(Insertable, AsChangeset, Clone, Copy, Debug, PartialEq, Eq)]
+#[diesel(table_name = ticket_stats, treat_none_as_default_value = false, treat_none_as_null = true)]
+pub(crate) struct StatRow {
+    pub ticket_id: DbUuid,
+    pub received_at: DbInstant,
+    pub department_id: Option<DbUuid>,
+    pub assignee_id: Option<DbUuid>,
+    pub overdue_at: Option<DbInstant>,
+    pub filled: bool,
+    pub disposed: i32,
+    pub accepted: i32,
+    pub withdrawn: i32,
+    pub responded_on_time: i32,
+    pub resolved_now: i32,
+    pub has_outcome: i32,
+    pub rated: i32,
+    pub on_time: i32,
+    pub supervised_now: i32,
+    pub rating_tenths: i32,
+    pub minutes_to_contact: Option<i64>,
+    pub minutes_to_outcome: Option<i64>,
+}
+
+impl StatRow {
+    /// The row of `t` with `facts` (its own, or `None` when they cannot be told yet).
+    /// `overdue_now`, the one fact that depends on the present, is read from `overdue_at`.
+    pub fn new(t: &Ticket, facts: Option<&TicketFacts>) -> StatRow {
+        let flag = |yes: fn(&TicketFacts) -> bool| i32::from(facts.is_some_and(yes));
+        StatRow {
+            ticket_id: DbUuid(t.id.as_uuid()),
+            received_at: t.created_at.into(),
+            department_id: t.department_id.map(|d| DbUuid(d.as_uuid())),
+            assignee_id: t.assignee_id.map(|u| DbUuid(u.as_uuid())),
+            overdue_at: t.overdue_since().map(Into::into),
+            filled: facts.is_some(),
+            disposed: flag(|f| f.disposed),
+            accepted: flag(|f| f.accepted),
+            withdrawn: flag(|f| f.withdrawn),
+            responded_on_time: flag(|f| f.responded_on_time),
+            resolved_now: flag(|f| f.resolved_now),
+            has_outcome: flag(|f| f.has_outcome),
+            rated: flag(|f| f.rating.is_some()),
+            on_time: flag(|f| f.on_time),
+            supervised_now: flag(|f| f.supervised_now),
+            rating_tenths: facts.map_or(0, |f| i32::try_from(f.rating_score_tenths).unwrap_or(0)),
+            minutes_to_contact: facts.and_then(|f| f.minutes_to_first_contact),
+            minutes_to_outcome: facts.and_then(|f| f.minutes_to_first_outcome),
+        }
+    }
+
+    /// The row of a snapshot: what every save writes.
+    pub fn of_ticket(t: &Ticket) -> StatRow {
+        // `now` only decides `overdue_now`, which is not stored.
+        StatRow::new(t, TicketFacts::of_snapshot(t, t.updated_at).as_ref())
+    }
 }
 
 fn count(n: u32) -> i32 {

@@ -12,12 +12,12 @@ use jiban_domain::values::{
 };
 use jiban_domain::{Actor, DomainError};
 
-use super::rows::{EventRow, NewEventRow, StoredEvent, TicketRow, ticket_from_state};
+use super::rows::{EventRow, NewEventRow, StatRow, StoredEvent, TicketRow, ticket_from_state};
 use super::{fast, notify, search};
 use crate::conn::{DbConnection, write_tx};
 use crate::error::StoreError;
 use crate::outbox::v7_at;
-use crate::schema::{idempotency_keys, ticket_events, tickets};
+use crate::schema::{idempotency_keys, ticket_events, ticket_stats, tickets};
 use crate::types::{DbInstant, DbUuid};
 use jiban_domain::notice::{Audience, NoticeContext, notices_for};
 
@@ -192,6 +192,7 @@ fn insert_new(
             let statement = fast::CreateStatement {
                 ticket: &row,
                 event: &NewEventRow::new(created, 1, event)?,
+                stats: &StatRow::of_ticket(created),
                 search: &jiban_domain::search::index(&created.title, &created.description),
                 announcement: fast::Announcement {
                     dedupe_prefix: notify::dedupe_key(created, 1, "user:"),
@@ -222,6 +223,9 @@ fn insert_new(
         other => other?,
     }
     if let DbConnection::Sqlite(_) = conn {
+        diesel::insert_into(ticket_stats::table)
+            .values(&StatRow::of_ticket(created))
+            .execute(conn)?;
         search::insert_sqlite(conn, created)?;
         append(conn, created, 0, std::slice::from_ref(event))?;
         notify::enqueue(
@@ -353,6 +357,17 @@ pub(crate) fn save(
     diesel::update(tickets::table.find(row.id))
         .set(&row)
         .execute(conn)?;
+    let stats = StatRow::of_ticket(ticket);
+    let updated = diesel::update(ticket_stats::table.find(stats.ticket_id))
+        .set(&stats)
+        .execute(conn)?;
+    // Every ticket has its row (written with it, or by the migration); should one be
+    // missing, the save writes it.
+    if updated == 0 {
+        diesel::insert_into(ticket_stats::table)
+            .values(&stats)
+            .execute(conn)?;
+    }
     append(conn, ticket, last_seq, events)
 }
 

@@ -18,7 +18,7 @@ use jiban_domain::{Actor, DomainError, User};
 use super::rows::NewEventRow;
 use super::*;
 use crate::both_backends;
-use crate::conn::DbConnection;
+use crate::conn::{Backend, DbConnection};
 use crate::outbox;
 use crate::schema::{departments, enterprise_liaisons, enterprises, ticket_events, tickets, users};
 use crate::testdb::TestDb;
@@ -1311,3 +1311,223 @@ both_backends!(
         );
     }
 );
+
+// Issue 10: the statistics SQL counts (`crate::stats`) equal the domain's definition
+// (`jiban_domain::stats`) over the same tickets read back with their timelines, for
+// departments and officers and several periods; and again after the rows are taken back
+// to what the migration leaves (unfilled, some states without their first round) and
+// the backfill has filled them in.
+both_backends!(statistics_from_sql_equal_the_definition, |db| {
+    use jiban_domain::stats::{Period, TicketFacts, totals_by};
+    use jiban_domain::values::{
+        ContactMethod, Disposition, DispositionExplanation, Explanation, Reason,
+    };
+
+    let mut conn = db.conn();
+    let county = County::new(&mut conn);
+    let d2 = DepartmentId::from_uuid(
+        departments::table
+            .filter(departments::code.eq("land"))
+            .select(departments::id)
+            .first::<DbUuid>(&mut conn)
+            .unwrap()
+            .0,
+    );
+    // A fixed xorshift, so a failure repeats.
+    let mut state: u64 = 0x9E37_79B9_7F4A_7C15;
+    let mut next = move |n: u64| {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        state % n
+    };
+    let reason = |s: &str| Reason::parse(s).unwrap();
+    let start = at(2026, 3, 2, 9, 0);
+    let mut ids = Vec::new();
+    for i in 0..240 {
+        let filed = start + Duration::minutes(i * 211);
+        let category = if next(6) == 0 { "other" } else { "utilities" };
+        let mut ticket = county.file(&mut conn, category, filed);
+        let mut clock = filed;
+        for _ in 0..next(10) {
+            // From minutes to two days: some deadlines are met, some pass.
+            clock += Duration::minutes(1 + i64::try_from(next(2_880)).unwrap());
+            let officer = if ticket.department_id == Some(d2) {
+                &county.other_officer
+            } else {
+                &county.officer
+            };
+            let (command, actor) = match next(13) {
+                0 | 1 => (accept(), officer),
+                2 => (
+                    Command::Contact {
+                        method: ContactMethod::Phone,
+                        summary: Body::parse("电话联系企业负责人了解情况").unwrap(),
+                    },
+                    officer,
+                ),
+                3 | 4 => (
+                    Command::Resolve {
+                        result: ResultText::parse("已协调供电公司恢复厂区供电。").unwrap(),
+                    },
+                    officer,
+                ),
+                5 => (
+                    Command::Explain {
+                        explanation: Explanation::parse(
+                            &"受现行政策限制，该事项暂无法办理，已向企业详细说明政策依据。"
+                                .repeat(2),
+                        )
+                        .unwrap(),
+                        policy_basis: reason("相关政策文件"),
+                        plan: None,
+                    },
+                    officer,
+                ),
+                6 | 7 => (
+                    Command::Rate {
+                        level: RatingLevel::ALL[usize::try_from(next(5)).unwrap()],
+                        comment: None,
+                    },
+                    &county.enterprise,
+                ),
+                8 => (
+                    Command::Appeal {
+                        reason: reason("评价与办理无关"),
+                    },
+                    officer,
+                ),
+                9 => (
+                    Command::DecideAppeal {
+                        uphold: next(2) == 0,
+                        note: None,
+                    },
+                    &county.supervisor,
+                ),
+                10 => (
+                    Command::Withdraw {
+                        reason: reason("已自行解决"),
+                    },
+                    &county.enterprise,
+                ),
+                11 => (
+                    Command::Dispose {
+                        disposition: Disposition::Redirect,
+                        explanation: DispositionExplanation::parse(
+                            "该诉求属于司法程序事项，已告知企业通过法院途径依法解决。",
+                        )
+                        .unwrap(),
+                        duplicate_of: None,
+                    },
+                    officer,
+                ),
+                _ => (
+                    Command::Transfer {
+                        department_id: d2,
+                        reason: reason("职能调整"),
+                    },
+                    &county.supervisor,
+                ),
+            };
+            if let Ok(after) = execute(
+                &mut conn,
+                ticket.id,
+                None,
+                command,
+                actor,
+                clock,
+                county.ctx(),
+            ) {
+                ticket = after;
+            }
+        }
+        ids.push(ticket.id);
+    }
+    let now = start + Duration::days(40);
+    let date = |m: u32, d: u32| NaiveDate::from_ymd_opt(2026, m, d).unwrap();
+    let periods = [
+        Period::new(date(3, 1), date(5, 1)).unwrap(),
+        Period::new(date(3, 10), date(3, 21)).unwrap(),
+        Period::new(date(4, 30), date(5, 1)).unwrap(),
+    ];
+    let check = |conn: &mut DbConnection| {
+        let facts: Vec<TicketFacts> = ids
+            .iter()
+            .map(|id| {
+                let ticket = get(conn, *id, &county.supervisor).unwrap();
+                let (timeline, more) = events(conn, *id, &county.supervisor, 100, None).unwrap();
+                assert!(more.is_none());
+                let timeline: Vec<Event> = timeline.iter().map(|e| e.to_event().unwrap()).collect();
+                TicketFacts::of(&ticket, &timeline, now)
+            })
+            .collect();
+        for period in &periods {
+            assert_eq!(
+                crate::stats::departments(conn, period, now).unwrap(),
+                totals_by(&facts, period, |f| f.department_id),
+                "departments, {period:?}"
+            );
+            assert_eq!(
+                crate::stats::officers(conn, period, None, now).unwrap(),
+                totals_by(&facts, period, |f| f.assignee_id),
+                "officers, {period:?}"
+            );
+            let of_d2 = facts.iter().filter(|f| f.department_id == Some(d2));
+            assert_eq!(
+                crate::stats::officers(conn, period, Some(d2), now).unwrap(),
+                totals_by(of_d2, period, |f| f.assignee_id),
+                "officers of one department, {period:?}"
+            );
+        }
+        facts
+    };
+    let facts = check(&mut conn);
+    // The histories hold every case the rates distinguish, so the comparison is not vacuous.
+    let all = &totals_by(&facts, &periods[0], |_| ())[&()];
+    let t = &all.tally;
+    for (case, count) in [
+        ("disposed", t.disposed),
+        ("withdrawn", t.withdrawn),
+        ("responded on time", t.responded_on_time),
+        ("late response", t.accepted - t.responded_on_time),
+        ("resolved", t.resolved_now),
+        ("unresolved outcome", t.with_outcome - t.resolved_now),
+        ("rated", t.rated),
+        ("on time", t.on_time),
+        ("overdue now", t.overdue_now),
+    ] {
+        assert!(count > 0, "no ticket {case}");
+    }
+    let reopened: i64 = tickets::table
+        .filter(tickets::redo_count.gt(0))
+        .count()
+        .get_result(&mut conn)
+        .unwrap();
+    assert!(reopened > 0, "no ticket reopened by a bad rating");
+    let transferred: i64 = tickets::table
+        .filter(tickets::department_id.eq(DbUuid(d2.as_uuid())))
+        .count()
+        .get_result(&mut conn)
+        .unwrap();
+    assert!(transferred > 0, "no ticket transferred");
+
+    // As the migration leaves them: no facts, and the reopened tickets' states without
+    // their first round, which only the timeline can give back.
+    diesel::update(crate::schema::ticket_stats::table)
+        .set((
+            crate::schema::ticket_stats::filled.eq(false),
+            crate::schema::ticket_stats::accepted.eq(0),
+            crate::schema::ticket_stats::on_time.eq(0),
+            crate::schema::ticket_stats::minutes_to_contact.eq(None::<i64>),
+        ))
+        .execute(&mut conn)
+        .unwrap();
+    let strip = match conn.backend() {
+        Backend::Postgres => "UPDATE tickets SET state = (state::jsonb - 'first_round')::text",
+        Backend::Sqlite => "UPDATE tickets SET state = json_remove(state, '$.first_round')",
+    };
+    diesel::sql_query(strip).execute(&mut conn).unwrap();
+    assert_eq!(crate::stats::backfill(&mut conn).unwrap(), ids.len());
+    assert_eq!(check(&mut conn), facts);
+    assert_eq!(crate::stats::backfill(&mut conn).unwrap(), 0);
+});

@@ -39,17 +39,17 @@ fn spaced(grams: &[String]) -> String {
 /// text: the page fills early) rests on how many matches it expects. A query of one
 /// bigram needs no recheck at all (`SearchQuery::needs_recheck`).
 ///
-/// `common` (PostgreSQL, from [`is_common`]) writes the condition as a per-ticket check of
-/// the folded text that no index serves, so the list walks the tickets newest first.
+/// `walk` (PostgreSQL, for the newest tickets in scope: `query::search_recent_first`)
+/// writes the condition as a per-ticket check of the folded text that no index serves.
 pub(crate) fn matching(
     backend: Backend,
     q: &SearchQuery,
-    common: bool,
+    walk: bool,
 ) -> Box<dyn BoxableExpression<tickets::table, MultiBackend, SqlType = Bool>> {
     let folded = q.folded().to_owned();
     let recheck = q.needs_recheck();
     match backend {
-        Backend::Postgres if common => Box::new(
+        Backend::Postgres if walk => Box::new(
             diesel::dsl::sql::<Bool>(
                 "EXISTS (SELECT 1 FROM ticket_search s WHERE s.ticket_id = tickets.id \
                  AND strpos(s.folded, ",
@@ -96,45 +96,6 @@ pub(crate) fn matching(
             }
         }
     }
-}
-
-/// How many tickets the GIN index may offer for a text before [`is_common`] calls it
-/// common. This crate's tests take 2, so that their searches of several matches go the
-/// walking way and those of one the index's (the end-to-end tests take the real one).
-#[cfg(not(test))]
-const PROBE: i64 = 1000;
-#[cfg(test)]
-const PROBE: i64 = 2;
-
-/// Whether a text of several grams is common (PostgreSQL): at least [`PROBE`] tickets
-/// hold all its grams. PostgreSQL estimates a text's matches as the product of its grams'
-/// frequencies, but a word's grams travel together: 融资贷款受阻, in one title in fifteen,
-/// was expected in one ticket, so the list took the GIN path and fetched and sorted all
-/// 66,647 matches at a million tickets (600 ms; issue 9), where walking the tickets
-/// newest first fills the page within a few hundred. This probe reads at most [`PROBE`]
-/// candidates (the index's posting lists and that many rows) and settles the choice. A
-/// text of one gram needs no probe: its frequency is in the statistics. SQLite always
-/// starts from the FTS5 index.
-pub(crate) fn is_common(conn: &mut DbConnection, q: &SearchQuery) -> Result<bool, StoreError> {
-    let DbConnection::Pg(c) = conn else {
-        return Ok(false);
-    };
-    if !q.needs_recheck() {
-        return Ok(false);
-    }
-    #[derive(QueryableByName)]
-    struct Candidates {
-        #[diesel(sql_type = BigInt)]
-        found: i64,
-    }
-    let candidates = diesel::sql_query(
-        "SELECT count(*) AS found FROM (SELECT 1 FROM ticket_search \
-         WHERE grams @> string_to_array($1, ' ') LIMIT $2) candidates",
-    )
-    .bind::<Text, _>(spaced(q.grams()))
-    .bind::<BigInt, _>(PROBE)
-    .get_result::<Candidates>(c)?;
-    Ok(candidates.found >= PROBE)
 }
 
 /// Writes a new ticket's search row on SQLite, in the create's transaction. (PostgreSQL's

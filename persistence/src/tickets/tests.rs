@@ -1531,3 +1531,65 @@ both_backends!(statistics_from_sql_equal_the_definition, |db| {
     assert_eq!(check(&mut conn), facts);
     assert_eq!(crate::stats::backfill(&mut conn).unwrap(), 0);
 });
+
+// Issue 9: a text of several grams is looked for among the newest tickets first (here the
+// newest 3, `query::RECENT` under test), then by the index among the older ones; the
+// pages join without a gap or a repeat, newest first, on both backends.
+both_backends!(a_text_is_found_in_recent_tickets_then_older_ones, |db| {
+    let mut conn = db.conn();
+    let county = County::new(&mut conn);
+    let mut filed = Vec::new();
+    for i in 0..9 {
+        let title = if [0, 1, 5, 8].contains(&i) {
+            "厂区停电影响生产"
+        } else {
+            "用地审批进度"
+        };
+        let input = TicketInput {
+            title: Title::parse(title).unwrap(),
+            description: Description::parse("详见附件。").unwrap(),
+            ..county.input("utilities", None)
+        };
+        let t = create(
+            &mut conn,
+            input,
+            &county.enterprise,
+            at(2026, 3, 2, 9, i),
+            county.ctx(),
+            None,
+        )
+        .unwrap()
+        .ticket;
+        filed.push(t.id);
+    }
+    let filter = TicketFilter {
+        q: Some(jiban_domain::search::SearchQuery::parse("厂区停电").unwrap()),
+        ..TicketFilter::default()
+    };
+    for limit in [1, 2, 3, 10] {
+        let mut seen = Vec::new();
+        let mut after = None;
+        loop {
+            let page = list(
+                &mut conn,
+                &county.officer,
+                &filter,
+                limit,
+                after,
+                at(2026, 4, 1, 0, 0),
+            )
+            .unwrap();
+            assert!(page.items.len() as i64 <= limit);
+            seen.extend(page.items.iter().map(|t| t.id));
+            match page.next {
+                Some(next) => after = Some(next),
+                None => break,
+            }
+        }
+        assert_eq!(
+            seen,
+            [filed[8], filed[5], filed[1], filed[0]],
+            "pages of {limit}"
+        );
+    }
+});

@@ -21,6 +21,7 @@
 //! | `JIBAN_ALERTS` | `alerts` | `on` (`off`: `jiban serve` runs no scanner or sender) |
 //! | `JIBAN_SCAN_INTERVAL_SECONDS` | `scan_interval_seconds` | 30 (1 to 3600) |
 //! | `JIBAN_SEND_INTERVAL_SECONDS` | `send_interval_seconds` | 5 (1 to 3600) |
+//! | `JIBAN_SCORE_WEIGHTS` | `score_weights` | `10/50/40`: the composite score's percentages of 响应率, 解决率 and 满意率 (DESIGN.md section 6), adding up to 100 |
 //!
 //! Secrets (the JWT secret, the admin password, the database URL, which may hold a
 //! password, and the SMTP password) are [`Secret`]s: their `Debug` prints `***`, and they
@@ -129,6 +130,8 @@ pub struct Config {
     pub alerts: bool,
     pub scan_interval_seconds: u64,
     pub send_interval_seconds: u64,
+    /// The composite score's weights (DESIGN.md section 6).
+    pub score_weights: jiban_domain::stats::Weights,
 }
 
 /// How the connection to the mail server is protected.
@@ -359,6 +362,7 @@ struct File {
     alerts: Option<String>,
     scan_interval_seconds: Option<u64>,
     send_interval_seconds: Option<u64>,
+    score_weights: Option<String>,
 }
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
@@ -532,6 +536,17 @@ impl Config {
             file.send_interval_seconds,
             DEFAULT_SEND_INTERVAL_SECONDS,
         )?;
+        let score_weights = match var("JIBAN_SCORE_WEIGHTS").or(file.score_weights) {
+            Some(raw) => raw
+                .parse()
+                .map_err(
+                    |e: jiban_domain::stats::WeightsError| ConfigError::Invalid {
+                        name: "JIBAN_SCORE_WEIGHTS",
+                        reason: e.to_string(),
+                    },
+                )?,
+            None => jiban_domain::stats::Weights::default(),
+        };
         Ok(Config {
             database_url: Secret(database_url),
             bind,
@@ -551,6 +566,7 @@ impl Config {
             alerts,
             scan_interval_seconds,
             send_interval_seconds,
+            score_weights,
         })
     }
 
@@ -648,6 +664,21 @@ mod tests {
         assert!(c.enterprise_ticket_url.is_none());
         assert!(c.alerts);
         assert_eq!((c.scan_interval_seconds, c.send_interval_seconds), (30, 5));
+        assert_eq!(c.score_weights.to_string(), "10/50/40");
+    }
+
+    #[test]
+    fn score_weights_are_three_percentages_adding_up_to_100() {
+        let c = load(&[("JIBAN_SCORE_WEIGHTS", "20/40/40")]).unwrap();
+        assert_eq!(c.score_weights.to_string(), "20/40/40");
+        for bad in ["20/50/40", "10/50", "a/b/c", "-10/60/50"] {
+            match load(&[("JIBAN_SCORE_WEIGHTS", bad)]) {
+                Err(ConfigError::Invalid { name, .. }) => {
+                    assert_eq!(name, "JIBAN_SCORE_WEIGHTS", "{bad}")
+                }
+                other => panic!("{bad}: {other:?}"),
+            }
+        }
     }
 
     #[test]

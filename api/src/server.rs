@@ -137,6 +137,7 @@ fn start(config: Config) -> Result<(), StartError> {
         enterprise_ticket_url: settings.enterprise_ticket_url.clone(),
         rules: rules.clone(),
         workers: workers.clone(),
+        score_weights: config.score_weights,
     });
 
     actix_web::rt::System::new().block_on(async move {

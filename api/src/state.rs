@@ -31,6 +31,8 @@ pub struct AppState {
     pub rules: Arc<RulesCache>,
     /// The background workers' counters and state (`/metrics`, `/readyz`).
     pub workers: Arc<crate::workers::Stats>,
+    /// The composite score's weights (`JIBAN_SCORE_WEIGHTS`, DESIGN.md section 6).
+    pub score_weights: jiban_domain::stats::Weights,
 }
 
 impl AppState {

@@ -389,6 +389,22 @@ both_backends!(
         // admin, supervisor, officer, officer_elsewhere, liaison, liaison_elsewhere,
         // enterprise, other_enterprise, anonymous
         let table: Vec<Cell> = vec![
+            // The statistics: officials who judge or are judged; an officer sees their
+            // own department's.
+            (
+                "GET",
+                "/v1/stats/departments",
+                "/v1/stats/departments?from=2026-01-01&to=2026-02-01",
+                None,
+                [200, 200, 200, 200, 403, 403, 403, 403, NONE],
+            ),
+            (
+                "GET",
+                "/v1/stats/officers",
+                "/v1/stats/officers?from=2026-01-01&to=2026-02-01",
+                None,
+                [200, 200, 200, 200, 403, 403, 403, 403, NONE],
+            ),
             (
                 "GET",
                 "/v1/alerts",

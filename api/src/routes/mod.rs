@@ -14,6 +14,7 @@ pub mod health;
 pub mod notifications;
 pub mod paging;
 pub mod reference;
+pub mod stats;
 pub mod tickets;
 pub mod users;
 pub mod visits;
@@ -32,4 +33,5 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     alerts::configure(cfg);
     notifications::configure(cfg);
     visits::configure(cfg);
+    stats::configure(cfg);
 }

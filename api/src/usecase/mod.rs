@@ -14,6 +14,7 @@ pub mod departments;
 pub mod enterprises;
 pub mod notifications;
 pub mod reference;
+pub mod stats;
 pub mod tickets;
 pub mod users;
 pub mod visits;

@@ -149,6 +149,22 @@ pub fn find(conn: &mut DbConnection, id: UserId) -> Result<Option<UserRecord>, S
         .transpose()
 }
 
+/// The display names of `ids` (those that exist), for tables that name officers.
+pub fn display_names(
+    conn: &mut DbConnection,
+    ids: &[UserId],
+) -> Result<Vec<(UserId, String)>, StoreError> {
+    let ids: Vec<DbUuid> = ids.iter().map(|id| DbUuid(id.as_uuid())).collect();
+    let rows: Vec<(DbUuid, String)> = users::table
+        .filter(users::id.eq_any(ids))
+        .select((users::id, users::display_name))
+        .load(conn)?;
+    Ok(rows
+        .into_iter()
+        .map(|(id, name)| (UserId::from_uuid(id.0), name))
+        .collect())
+}
+
 pub fn username_taken(conn: &mut DbConnection, username: &str) -> Result<bool, StoreError> {
     Ok(diesel::select(diesel::dsl::exists(
         users::table.filter(users::username.eq(username)),

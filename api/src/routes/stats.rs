@@ -1,0 +1,248 @@
+//! `GET /v1/stats/departments` and `GET /v1/stats/officers` (DESIGN.md sections 6 and 7,
+//! issue 10): the 三率 per department and per officer over the tickets received in a
+//! period, with the composite score and the ranking. Supervisors and admins see every
+//! department; an officer sees their own.
+
+use actix_web::{HttpResponse, web};
+use chrono::NaiveDate;
+use jiban_domain::stats::{Period, Rate, Row, Weights};
+use jiban_domain::values::{DepartmentId, Role};
+use serde::Serialize;
+use uuid::Uuid;
+
+use crate::auth::Authenticated;
+use crate::problem::ApiError;
+use crate::routes::paging::Params;
+use crate::state::AppState;
+use crate::usecase::stats::{self as usecase, Named};
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(web::resource("/v1/stats/departments").route(web::get().to(departments)))
+        .service(web::resource("/v1/stats/officers").route(web::get().to(officers)));
+}
+
+/// Who reads the statistics: supervisors and admins, and officers for their department.
+const READERS: &[Role] = &[Role::Officer, Role::Supervisor, Role::Admin];
+
+/// The dates a period may start and end between: the service's own era, with room.
+const EARLIEST: (i32, u32, u32) = (2000, 1, 1);
+const LATEST: (i32, u32, u32) = (2100, 1, 1);
+
+/// A date parameter, `YYYY-MM-DD` (a day in +08:00), required.
+fn date(p: &mut Params, name: &str, raw: Option<&str>) -> Option<NaiveDate> {
+    let Some(raw) = raw else {
+        p.bad(name, "required", "a date YYYY-MM-DD is required");
+        return None;
+    };
+    let bound = |(y, m, d)| NaiveDate::from_ymd_opt(y, m, d).expect("a valid date");
+    match NaiveDate::parse_from_str(raw, "%Y-%m-%d") {
+        Ok(date) if raw.len() == 10 && (bound(EARLIEST)..=bound(LATEST)).contains(&date) => {
+            Some(date)
+        }
+        Ok(_) => {
+            p.bad(
+                name,
+                "out_of_range",
+                "must be from 2000-01-01 to 2100-01-01",
+            );
+            None
+        }
+        Err(_) => {
+            p.bad(
+                name,
+                "invalid",
+                "must be a date YYYY-MM-DD (a day in +08:00)",
+            );
+            None
+        }
+    }
+}
+
+/// `from` (inclusive) and `to` (exclusive), dates in +08:00 (DESIGN.md section 6).
+fn period(p: &mut Params, from: Option<&str>, to: Option<&str>) -> Option<Period> {
+    let (from, to) = (date(p, "from", from), date(p, "to", to));
+    let (from, to) = (from?, to?);
+    match Period::new(from, to) {
+        Ok(period) => Some(period),
+        Err(e) => {
+            p.bad("to", "out_of_range", e.to_string());
+            None
+        }
+    }
+}
+
+#[derive(Serialize)]
+struct WeightsView {
+    response: u32,
+    resolution: u32,
+    satisfaction: u32,
+}
+
+impl From<&Weights> for WeightsView {
+    fn from(w: &Weights) -> Self {
+        WeightsView {
+            response: w.response(),
+            resolution: w.resolution(),
+            satisfaction: w.satisfaction(),
+        }
+    }
+}
+
+/// A table's answer: the period, the weights the scores used, and the rows in ranking
+/// order (the unranked last).
+#[derive(Serialize)]
+struct TableResponse<T> {
+    from: NaiveDate,
+    to: NaiveDate,
+    weights: WeightsView,
+    items: Vec<T>,
+}
+
+/// The figures of one row (DESIGN.md section 6): the counts, the rates (`null` without a
+/// denominator), the lower medians in whole minutes, the score and the rank (`null` for a
+/// row without all three rates, and for the intake queue or the unassigned).
+#[derive(Serialize)]
+struct Figures {
+    rank: Option<u32>,
+    score: Option<Rate>,
+    received: u64,
+    disposed: u64,
+    accepted: u64,
+    withdrawn: u64,
+    responded_on_time: u64,
+    resolved: u64,
+    with_outcome: u64,
+    rated: u64,
+    on_time: u64,
+    overdue_now: u64,
+    supervised_now: u64,
+    response_rate: Option<Rate>,
+    resolution_rate: Option<Rate>,
+    satisfaction_rate: Option<Rate>,
+    rating_rate: Option<Rate>,
+    on_time_rate: Option<Rate>,
+    withdrawal_rate: Option<Rate>,
+    median_minutes_to_first_contact: Option<i64>,
+    median_minutes_to_first_outcome: Option<i64>,
+}
+
+impl<K> From<&Row<K>> for Figures {
+    fn from(row: &Row<K>) -> Self {
+        let t = &row.totals.tally;
+        let f = &row.figures;
+        Figures {
+            rank: row.rank,
+            score: f.score,
+            received: t.received,
+            disposed: t.disposed,
+            accepted: t.accepted,
+            withdrawn: t.withdrawn,
+            responded_on_time: t.responded_on_time,
+            resolved: t.resolved_now,
+            with_outcome: t.with_outcome,
+            rated: t.rated,
+            on_time: t.on_time,
+            overdue_now: t.overdue_now,
+            supervised_now: t.supervised_now,
+            response_rate: f.response_rate,
+            resolution_rate: f.resolution_rate,
+            satisfaction_rate: f.satisfaction_rate,
+            rating_rate: f.rating_rate,
+            on_time_rate: f.on_time_rate,
+            withdrawal_rate: f.withdrawal_rate,
+            median_minutes_to_first_contact: f.median_minutes_to_first_contact,
+            median_minutes_to_first_outcome: f.median_minutes_to_first_outcome,
+        }
+    }
+}
+
+#[derive(Serialize)]
+struct DepartmentItem {
+    /// `null`: the intake queue (tickets no department holds yet).
+    department_id: Option<Uuid>,
+    name: Option<String>,
+    #[serde(flatten)]
+    figures: Figures,
+}
+
+#[derive(Serialize)]
+struct OfficerItem {
+    /// `null`: the tickets nobody is assigned.
+    user_id: Option<Uuid>,
+    display_name: Option<String>,
+    #[serde(flatten)]
+    figures: Figures,
+}
+
+const DEPARTMENT_PARAMETERS: &[&str] = &["from", "to"];
+const OFFICER_PARAMETERS: &[&str] = &["from", "to", "department_id"];
+
+async fn departments(
+    state: web::Data<AppState>,
+    auth: Authenticated,
+    query: web::Query<Vec<(String, String)>>,
+) -> Result<HttpResponse, ApiError> {
+    auth.require(READERS)?;
+    let mut p = Params::default();
+    let q = p.known(&query, DEPARTMENT_PARAMETERS);
+    let period = period(&mut p, q.get("from").copied(), q.get("to").copied());
+    let period = p
+        .finish(period)?
+        .expect("a period when the parameters are valid");
+    let weights = state.score_weights;
+    let now = crate::now();
+    let actor = auth.into_actor();
+    let rows = state
+        .db
+        .run(move |conn| usecase::departments(conn, &actor, &period, &weights, now))
+        .await?;
+    Ok(HttpResponse::Ok().json(TableResponse {
+        from: period.from(),
+        to: period.to(),
+        weights: WeightsView::from(&weights),
+        items: rows
+            .iter()
+            .map(|Named { row, name }| DepartmentItem {
+                department_id: row.key.map(|k| k.as_uuid()),
+                name: name.clone(),
+                figures: Figures::from(row),
+            })
+            .collect::<Vec<_>>(),
+    }))
+}
+
+async fn officers(
+    state: web::Data<AppState>,
+    auth: Authenticated,
+    query: web::Query<Vec<(String, String)>>,
+) -> Result<HttpResponse, ApiError> {
+    auth.require(READERS)?;
+    let mut p = Params::default();
+    let q = p.known(&query, OFFICER_PARAMETERS);
+    let period = period(&mut p, q.get("from").copied(), q.get("to").copied());
+    let department = p
+        .id("department_id", q.get("department_id").copied())
+        .map(DepartmentId::from_uuid);
+    let (period, department) = p.finish((period, department))?;
+    let period = period.expect("a period when the parameters are valid");
+    let weights = state.score_weights;
+    let now = crate::now();
+    let actor = auth.into_actor();
+    let rows = state
+        .db
+        .run(move |conn| usecase::officers(conn, &actor, &period, department, &weights, now))
+        .await?;
+    Ok(HttpResponse::Ok().json(TableResponse {
+        from: period.from(),
+        to: period.to(),
+        weights: WeightsView::from(&weights),
+        items: rows
+            .iter()
+            .map(|Named { row, name }| OfficerItem {
+                user_id: row.key.map(|k| k.as_uuid()),
+                display_name: name.clone(),
+                figures: Figures::from(row),
+            })
+            .collect::<Vec<_>>(),
+    }))
+}

@@ -1,0 +1,93 @@
+//! The statistics (DESIGN.md section 6; issue 10): the domain's table
+//! (`jiban_domain::stats::table`) over the totals SQL counts (`jiban_persistence::stats`),
+//! with the names of departments and officers, cut to what the caller may see.
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, Utc};
+use jiban_domain::stats::{Period, Row, Weights, table};
+use jiban_domain::values::{DepartmentId, Role, UserId};
+use jiban_domain::{Actor, User};
+use jiban_persistence::repo::{departments, users};
+use jiban_persistence::{DbConnection, stats};
+
+use crate::problem::ApiError;
+
+/// A row of a table with the name of its department or officer (`None` for the intake
+/// queue or the unassigned tickets).
+pub struct Named<K> {
+    pub row: Row<K>,
+    pub name: Option<String>,
+}
+
+/// The department an officer's statistics are cut to (DESIGN.md section 7: "an officer:
+/// their own department"); `None` for supervisors and admins, who see every one. An
+/// officer without a department has no statistics to see.
+pub fn own_department(user: &User) -> Result<Option<DepartmentId>, ApiError> {
+    match user.role {
+        Role::Officer => user
+            .department_id
+            .map(Some)
+            .ok_or_else(ApiError::not_permitted),
+        _ => Ok(None),
+    }
+}
+
+/// Every department's row over `period`, ranked county-wide; an officer gets their own
+/// department's row, with its county-wide rank.
+pub fn departments(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    period: &Period,
+    weights: &Weights,
+    now: DateTime<Utc>,
+) -> Result<Vec<Named<DepartmentId>>, ApiError> {
+    let own = match actor {
+        Actor::User(user) => own_department(user)?,
+        Actor::System => None,
+    };
+    let rows = table(stats::departments(conn, period, now)?, weights);
+    let names: HashMap<DepartmentId, String> = departments::list(conn)?
+        .into_iter()
+        .map(|d| (d.id, d.name))
+        .collect();
+    Ok(rows
+        .into_iter()
+        .filter(|row| own.is_none() || row.key == own)
+        .map(|row| Named {
+            name: row.key.and_then(|k| names.get(&k).cloned()),
+            row,
+        })
+        .collect())
+}
+
+/// The officers' rows over `period`, of the tickets `department` holds (every
+/// department's when `None`), ranked among them. An officer sees their own department's,
+/// and asking for another is refused.
+pub fn officers(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    period: &Period,
+    department: Option<DepartmentId>,
+    weights: &Weights,
+    now: DateTime<Utc>,
+) -> Result<Vec<Named<UserId>>, ApiError> {
+    let department = match actor {
+        Actor::User(user) => match (own_department(user)?, department) {
+            (Some(own), Some(asked)) if own != asked => return Err(ApiError::not_permitted()),
+            (Some(own), _) => Some(own),
+            (None, asked) => asked,
+        },
+        Actor::System => department,
+    };
+    let rows = table(stats::officers(conn, period, department, now)?, weights);
+    let ids: Vec<UserId> = rows.iter().filter_map(|r| r.key).collect();
+    let names: HashMap<UserId, String> = users::display_names(conn, &ids)?.into_iter().collect();
+    Ok(rows
+        .into_iter()
+        .map(|row| Named {
+            name: row.key.and_then(|k| names.get(&k).cloned()),
+            row,
+        })
+        .collect())
+}

@@ -1,0 +1,352 @@
+//! The statistics over HTTP (issue 10, DESIGN.md sections 6 and 7), on both backends: what
+//! `GET /v1/stats/departments` and `GET /v1/stats/officers` answer equals the domain's
+//! pure definition (`jiban_domain::stats`) computed over the tickets and timelines the
+//! server stored, after two hundred tickets lived random lives through the API (accepts,
+//! contacts, resolves, explanations, ratings good and bad, appeals upheld and rejected,
+//! withdrawals, disposals, transfers); the weights come from `JIBAN_SCORE_WEIGHTS`; an
+//! officer sees their own department; bad periods are a 422 naming the parameter.
+
+use chrono::{Duration, FixedOffset, Utc};
+use jiban_domain::Actor;
+use jiban_domain::stats::{Period, Rate, Row, TicketFacts, Weights};
+use jiban_domain::values::TicketId;
+use jiban_persistence::DbUrl;
+use jiban_tests::fixture::{County, create_department, create_person, unique};
+use jiban_tests::{Options, TestServer, both_backends};
+use serde_json::{Value, json};
+
+const LEVELS: [&str; 5] = [
+    "very_satisfied",
+    "satisfied",
+    "basically_satisfied",
+    "dissatisfied",
+    "very_dissatisfied",
+];
+
+/// The JSON of one row's figures, as section 6 and openapi.yaml name them.
+fn figures<K>(row: &Row<K>) -> Value {
+    let t = &row.totals.tally;
+    let f = &row.figures;
+    let rate = |r: Option<Rate>| r.map_or(Value::Null, |r| json!(r.as_f64()));
+    json!({
+        "rank": row.rank,
+        "score": rate(f.score),
+        "received": t.received,
+        "disposed": t.disposed,
+        "accepted": t.accepted,
+        "withdrawn": t.withdrawn,
+        "responded_on_time": t.responded_on_time,
+        "resolved": t.resolved_now,
+        "with_outcome": t.with_outcome,
+        "rated": t.rated,
+        "on_time": t.on_time,
+        "overdue_now": t.overdue_now,
+        "supervised_now": t.supervised_now,
+        "response_rate": rate(f.response_rate),
+        "resolution_rate": rate(f.resolution_rate),
+        "satisfaction_rate": rate(f.satisfaction_rate),
+        "rating_rate": rate(f.rating_rate),
+        "on_time_rate": rate(f.on_time_rate),
+        "withdrawal_rate": rate(f.withdrawal_rate),
+        "median_minutes_to_first_contact": f.median_minutes_to_first_contact,
+        "median_minutes_to_first_outcome": f.median_minutes_to_first_outcome,
+    })
+}
+
+/// An item of the API without its key and name, to compare with [`figures`].
+fn without(item: &Value, keys: &[&str]) -> Value {
+    let mut item = item.clone();
+    for key in keys {
+        item.as_object_mut().unwrap().remove(*key);
+    }
+    item
+}
+
+/// The facts of every stored ticket, read back through the store.
+fn stored_facts(server: &TestServer, ids: &[String]) -> Vec<TicketFacts> {
+    let url: DbUrl = server.database().url().parse().unwrap();
+    let mut conn = url.establish().unwrap();
+    let now = Utc::now();
+    ids.iter()
+        .map(|id| {
+            let id = TicketId::from_uuid(id.parse().unwrap()).unwrap();
+            let ticket = jiban_persistence::tickets::get(&mut conn, id, &Actor::System).unwrap();
+            let (timeline, more) =
+                jiban_persistence::tickets::events(&mut conn, id, &Actor::System, 100, None)
+                    .unwrap();
+            assert!(more.is_none());
+            let timeline: Vec<_> = timeline.iter().map(|e| e.to_event().unwrap()).collect();
+            TicketFacts::of(&ticket, &timeline, now)
+        })
+        .collect()
+}
+
+/// Today in the county, and a period around it.
+fn period() -> Period {
+    let today = Utc::now()
+        .with_timezone(&FixedOffset::east_opt(8 * 3600).unwrap())
+        .date_naive();
+    Period::new(today - Duration::days(1), today + Duration::days(2)).unwrap()
+}
+
+fn query(period: &Period) -> String {
+    format!("from={}&to={}", period.from(), period.to())
+}
+
+both_backends!(
+    the_statistics_equal_the_definition_over_the_stored_histories,
+    Options::new().set("JIBAN_SCORE_WEIGHTS", "20/40/40"),
+    |server| {
+        let county = County::new(server);
+        let admin = &county.admin;
+        let dept_b = create_department(server, admin, &format!("b{}", unique()));
+        let officer_b = create_person(server, admin, "officer", json!({"department_id": dept_b}));
+        let colleague = create_person(
+            server,
+            admin,
+            "officer",
+            json!({"department_id": county.department_id}),
+        );
+        let ent = county.enterprise_user.token.clone();
+        let sup = county.supervisor.token.clone();
+        // A fixed xorshift, so a failure repeats.
+        let mut state: u64 = 0x2545_F491_4F6C_DD1D;
+        let mut next = move |n: u64| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state % n
+        };
+        let mut ids = Vec::new();
+        for _ in 0..200 {
+            let r = server.post(
+                "/v1/tickets",
+                &ent,
+                json!({"kind": "complaint", "category": "utilities", "title": "厂区停电",
+                       "description": "自昨晚起厂区停电，三条产线停工。"}),
+            );
+            assert_eq!(r.status, 201, "{}", r.body);
+            let mut ticket = r.json();
+            for _ in 0..next(9) {
+                let officer = if ticket["department_id"] == json!(dept_b) {
+                    &officer_b.token
+                } else if next(3) == 0 {
+                    &colleague.token
+                } else {
+                    &county.officer.token
+                };
+                let (token, action, body) = match next(13) {
+                    0 | 1 => (officer, "accept", json!({})),
+                    2 => (
+                        officer,
+                        "contact",
+                        json!({"method": "phone", "summary": "电话联系企业负责人了解情况"}),
+                    ),
+                    3 | 4 => (
+                        officer,
+                        "resolve",
+                        json!({"result": "已协调供电公司抢修线路，当日恢复供电。"}),
+                    ),
+                    5 => (
+                        officer,
+                        "explain",
+                        json!({"explanation": "受现行政策限制，该事项暂无法办理，已向企业详细说明政策依据。".repeat(2),
+                               "policy_basis": "《江苏省土地管理条例》第二十条"}),
+                    ),
+                    6 | 7 => {
+                        let level = LEVELS[usize::try_from(next(5)).unwrap()];
+                        (&ent, "rate", json!({ "level": level }))
+                    }
+                    8 => (officer, "appeal", json!({"reason": "评价与办理事项无关"})),
+                    9 => (&sup, "appeal/decision", json!({"uphold": next(2) == 0})),
+                    10 => (&ent, "withdraw", json!({"reason": "问题已自行解决"})),
+                    11 => (
+                        officer,
+                        "dispose",
+                        json!({"disposition": "out_of_scope",
+                               "explanation": "该诉求属于司法程序事项，已告知企业通过法院途径依法解决。"}),
+                    ),
+                    _ => (
+                        &sup,
+                        "transfer",
+                        json!({"department_id": dept_b, "reason": "职能调整，由对口部门办理"}),
+                    ),
+                };
+                let id = ticket["id"].as_str().unwrap();
+                let version = ticket["version"].as_u64().unwrap();
+                let r = server.action(token, id, action, version, &body);
+                assert!(r.status < 500, "{action}: {} {}", r.status, r.body);
+                if r.status == 200 {
+                    ticket = r.json();
+                }
+            }
+            ids.push(ticket["id"].as_str().unwrap().to_owned());
+        }
+
+        let period = period();
+        let weights = Weights::new(20, 40, 40).unwrap();
+        let facts = stored_facts(server, &ids);
+        // Every case the rates tell apart happened.
+        let all = jiban_domain::stats::totals_by(&facts, &period, |_| ());
+        let t = &all[&()].tally;
+        for (case, n) in [
+            ("disposed", t.disposed),
+            ("withdrawn", t.withdrawn),
+            ("resolved", t.resolved_now),
+            ("explained or reopened", t.with_outcome - t.resolved_now),
+            ("rated", t.rated),
+            ("accepted", t.accepted),
+        ] {
+            assert!(n > 0, "no ticket {case}");
+        }
+
+        let r = server.get(&format!("/v1/stats/departments?{}", query(&period)), &sup);
+        assert_eq!(r.status, 200, "{}", r.body);
+        let body = r.json();
+        assert_eq!(
+            body["weights"],
+            json!({"response": 20, "resolution": 40, "satisfaction": 40})
+        );
+        assert_eq!(body["from"], json!(period.from().to_string()));
+        let items = body["items"].as_array().unwrap();
+        let expected = jiban_domain::stats::departments(&facts, &period, &weights);
+        assert_eq!(items.len(), expected.len(), "{body}");
+        for (item, row) in items.iter().zip(&expected) {
+            assert_eq!(
+                item["department_id"],
+                json!(row.key.map(|k| k.as_uuid().to_string()))
+            );
+            assert_eq!(
+                without(item, &["department_id", "name"]),
+                figures(row),
+                "{item}"
+            );
+        }
+        assert!(
+            expected.iter().filter(|r| r.rank.is_some()).count() >= 2,
+            "two departments ranked: {body}"
+        );
+
+        let r = server.get(&format!("/v1/stats/officers?{}", query(&period)), &sup);
+        assert_eq!(r.status, 200, "{}", r.body);
+        let items = r.json()["items"].as_array().unwrap().clone();
+        let expected = jiban_domain::stats::officers(&facts, &period, None, &weights);
+        assert_eq!(items.len(), expected.len());
+        for (item, row) in items.iter().zip(&expected) {
+            assert_eq!(
+                item["user_id"],
+                json!(row.key.map(|k| k.as_uuid().to_string()))
+            );
+            assert_eq!(
+                without(item, &["user_id", "display_name"]),
+                figures(row),
+                "{item}"
+            );
+        }
+
+        // An officer: their own department's row, with its county-wide rank, and their own
+        // department's officers; another department's officers are not theirs to see.
+        let officer = &county.officer.token;
+        let r = server.get(
+            &format!("/v1/stats/departments?{}", query(&period)),
+            officer,
+        );
+        assert_eq!(r.status, 200, "{}", r.body);
+        let mine = r.json()["items"].as_array().unwrap().clone();
+        let own = jiban_domain::stats::departments(&facts, &period, &weights)
+            .into_iter()
+            .find(|r| r.key.map(|k| k.as_uuid().to_string()) == Some(county.department_id.clone()))
+            .unwrap();
+        assert_eq!(mine.len(), 1);
+        assert_eq!(without(&mine[0], &["department_id", "name"]), figures(&own));
+        let r = server.get(&format!("/v1/stats/officers?{}", query(&period)), officer);
+        assert_eq!(r.status, 200, "{}", r.body);
+        let theirs: Vec<Value> = r.json()["items"].as_array().unwrap().clone();
+        let of_own = jiban_domain::stats::officers(&facts, &period, own.key, &weights);
+        assert_eq!(
+            theirs
+                .iter()
+                .map(|i| without(i, &["user_id", "display_name"]))
+                .collect::<Vec<_>>(),
+            of_own.iter().map(figures).collect::<Vec<_>>()
+        );
+        assert!(
+            theirs
+                .iter()
+                .any(|i| i["display_name"].as_str().is_some_and(|n| !n.is_empty())),
+            "officers are named: {theirs:?}"
+        );
+        server
+            .get(
+                &format!(
+                    "/v1/stats/officers?{}&department_id={dept_b}",
+                    query(&period)
+                ),
+                officer,
+            )
+            .problem(403, "not_permitted");
+    }
+);
+
+both_backends!(
+    only_officials_read_statistics_and_periods_are_checked,
+    |server| {
+        let county = County::new(server);
+        let good = "from=2026-03-01&to=2026-04-01";
+        for token in [&county.enterprise_user.token, &county.liaison.token] {
+            server
+                .get(&format!("/v1/stats/departments?{good}"), token)
+                .problem(403, "not_permitted");
+            server
+                .get(&format!("/v1/stats/officers?{good}"), token)
+                .problem(403, "not_permitted");
+        }
+        let r = server.get(&format!("/v1/stats/departments?{good}"), &county.admin);
+        assert_eq!(r.status, 200, "{}", r.body);
+        assert_eq!(r.json()["items"], json!([]), "no tickets in that month");
+        assert_eq!(
+            r.json()["weights"],
+            json!({"response": 10, "resolution": 50, "satisfaction": 40})
+        );
+        let sup = &county.supervisor.token;
+        for (query, parameter, code) in [
+            ("to=2026-04-01", "from", "required"),
+            ("from=2026-03-01", "to", "required"),
+            ("from=2026-3-1&to=2026-04-01", "from", "invalid"),
+            ("from=2026-03-01T00:00:00Z&to=2026-04-01", "from", "invalid"),
+            ("from=2026-03-01&to=2026-02-28", "to", "out_of_range"),
+            ("from=1999-12-31&to=2026-02-28", "from", "out_of_range"),
+            (
+                "from=2026-03-01&to=2026-04-01&dept=x",
+                "dept",
+                "unknown_parameter",
+            ),
+            (
+                "from=2026-03-01&from=2026-03-02&to=2026-04-01",
+                "from",
+                "duplicate_parameter",
+            ),
+        ] {
+            let e = server
+                .get(&format!("/v1/stats/departments?{query}"), sup)
+                .problem(422, "invalid_input");
+            let errors = e["errors"].as_array().unwrap();
+            assert!(
+                errors
+                    .iter()
+                    .any(|x| x["parameter"] == parameter && x["code"] == code),
+                "{query}: {e}"
+            );
+        }
+        let e = server
+            .get(
+                &format!("/v1/stats/officers?{good}&department_id=nope"),
+                sup,
+            )
+            .problem(422, "invalid_input");
+        assert_eq!(e["errors"][0]["parameter"], "department_id");
+        // The same day twice is an empty period, not an error.
+        let r = server.get("/v1/stats/departments?from=2026-03-01&to=2026-03-01", sup);
+        assert_eq!(r.status, 200, "{}", r.body);
+    }
+);

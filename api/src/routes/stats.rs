@@ -35,11 +35,11 @@ fn date(p: &mut Params, name: &str, raw: Option<&str>) -> Option<NaiveDate> {
         return None;
     };
     let bound = |(y, m, d)| NaiveDate::from_ymd_opt(y, m, d).expect("a valid date");
-    match NaiveDate::parse_from_str(raw, "%Y-%m-%d") {
-        Ok(date) if raw.len() == 10 && (bound(EARLIEST)..=bound(LATEST)).contains(&date) => {
-            Some(date)
-        }
-        Ok(_) => {
+    // Exactly YYYY-MM-DD: chrono also reads `2026-3-1`.
+    let parsed = NaiveDate::parse_from_str(raw, "%Y-%m-%d").ok();
+    match parsed.filter(|_| raw.len() == 10) {
+        Some(date) if (bound(EARLIEST)..=bound(LATEST)).contains(&date) => Some(date),
+        Some(_) => {
             p.bad(
                 name,
                 "out_of_range",
@@ -47,7 +47,7 @@ fn date(p: &mut Params, name: &str, raw: Option<&str>) -> Option<NaiveDate> {
             );
             None
         }
-        Err(_) => {
+        None => {
             p.bad(
                 name,
                 "invalid",

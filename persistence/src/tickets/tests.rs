@@ -1533,7 +1533,7 @@ both_backends!(statistics_from_sql_equal_the_definition, |db| {
 });
 
 // Issue 9: a text of several grams is looked for among the newest tickets first (here the
-// newest 3, `query::RECENT` under test), then by the index among the older ones; the
+// newest 3, `query::WINDOW` under test), then by the index among the older ones; the
 // pages join without a gap or a repeat, newest first, on both backends.
 both_backends!(a_text_is_found_in_recent_tickets_then_older_ones, |db| {
     let mut conn = db.conn();

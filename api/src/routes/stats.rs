@@ -177,18 +177,40 @@ struct OfficerItem {
 const DEPARTMENT_PARAMETERS: &[&str] = &["from", "to"];
 const OFFICER_PARAMETERS: &[&str] = &["from", "to", "department_id"];
 
+/// The period and, where `known` takes it, the department; a 422 naming every bad one.
+fn parse(
+    pairs: &[(String, String)],
+    known: &[&str],
+) -> Result<(Period, Option<DepartmentId>), ApiError> {
+    let mut p = Params::default();
+    let q = p.known(pairs, known);
+    let period = period(&mut p, q.get("from").copied(), q.get("to").copied());
+    let department = p
+        .id("department_id", q.get("department_id").copied())
+        .map(DepartmentId::from_uuid);
+    let (period, department) = p.finish((period, department))?;
+    Ok((
+        period.expect("a period when the parameters are valid"),
+        department,
+    ))
+}
+
+fn table<T: Serialize>(period: &Period, weights: &Weights, items: Vec<T>) -> HttpResponse {
+    HttpResponse::Ok().json(TableResponse {
+        from: period.from(),
+        to: period.to(),
+        weights: WeightsView::from(weights),
+        items,
+    })
+}
+
 async fn departments(
     state: web::Data<AppState>,
     auth: Authenticated,
     query: web::Query<Vec<(String, String)>>,
 ) -> Result<HttpResponse, ApiError> {
     auth.require(READERS)?;
-    let mut p = Params::default();
-    let q = p.known(&query, DEPARTMENT_PARAMETERS);
-    let period = period(&mut p, q.get("from").copied(), q.get("to").copied());
-    let period = p
-        .finish(period)?
-        .expect("a period when the parameters are valid");
+    let (period, _) = parse(&query, DEPARTMENT_PARAMETERS)?;
     let weights = state.score_weights;
     let now = crate::now();
     let actor = auth.into_actor();
@@ -196,19 +218,15 @@ async fn departments(
         .db
         .run(move |conn| usecase::departments(conn, &actor, &period, &weights, now))
         .await?;
-    Ok(HttpResponse::Ok().json(TableResponse {
-        from: period.from(),
-        to: period.to(),
-        weights: WeightsView::from(&weights),
-        items: rows
-            .iter()
-            .map(|Named { row, name }| DepartmentItem {
-                department_id: row.key.map(|k| k.as_uuid()),
-                name: name.clone(),
-                figures: Figures::from(row),
-            })
-            .collect::<Vec<_>>(),
-    }))
+    let items = rows
+        .iter()
+        .map(|Named { row, name }| DepartmentItem {
+            department_id: row.key.map(|k| k.as_uuid()),
+            name: name.clone(),
+            figures: Figures::from(row),
+        })
+        .collect();
+    Ok(table(&period, &weights, items))
 }
 
 async fn officers(
@@ -217,14 +235,7 @@ async fn officers(
     query: web::Query<Vec<(String, String)>>,
 ) -> Result<HttpResponse, ApiError> {
     auth.require(READERS)?;
-    let mut p = Params::default();
-    let q = p.known(&query, OFFICER_PARAMETERS);
-    let period = period(&mut p, q.get("from").copied(), q.get("to").copied());
-    let department = p
-        .id("department_id", q.get("department_id").copied())
-        .map(DepartmentId::from_uuid);
-    let (period, department) = p.finish((period, department))?;
-    let period = period.expect("a period when the parameters are valid");
+    let (period, department) = parse(&query, OFFICER_PARAMETERS)?;
     let weights = state.score_weights;
     let now = crate::now();
     let actor = auth.into_actor();
@@ -232,17 +243,13 @@ async fn officers(
         .db
         .run(move |conn| usecase::officers(conn, &actor, &period, department, &weights, now))
         .await?;
-    Ok(HttpResponse::Ok().json(TableResponse {
-        from: period.from(),
-        to: period.to(),
-        weights: WeightsView::from(&weights),
-        items: rows
-            .iter()
-            .map(|Named { row, name }| OfficerItem {
-                user_id: row.key.map(|k| k.as_uuid()),
-                display_name: name.clone(),
-                figures: Figures::from(row),
-            })
-            .collect::<Vec<_>>(),
-    }))
+    let items = rows
+        .iter()
+        .map(|Named { row, name }| OfficerItem {
+            user_id: row.key.map(|k| k.as_uuid()),
+            display_name: name.clone(),
+            figures: Figures::from(row),
+        })
+        .collect();
+    Ok(table(&period, &weights, items))
 }

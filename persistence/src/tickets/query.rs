@@ -289,11 +289,11 @@ const WINDOW: i64 = 3;
 /// county's newest [`WINDOW`] are walked newest first, each checked for the text
 /// (`strpos` on its folded row); a common text fills its page there, however long the
 /// history. Only if the page is not full and older tickets remain does the GIN index find
-/// the matches among those, which for a text that is not common are few. Neither step
-/// grows with the history for a common text (the planner expects its grams' product of
-/// frequencies, far below the truth for the grams of one word, and would take the GIN
-/// path and sort every match: 66,647 at a million tickets), nor for a rare one (the
-/// index's few matches).
+/// the matches among those, which for a text that is not common are few. Left to the
+/// planner, a common text of several grams took the GIN path and sorted every match
+/// (66,647 at a million tickets): it multiplies the grams' frequencies, far below the
+/// truth for the grams of one word. Not yet flat: at a million tickets the phrase and the
+/// text in no ticket ran 8.3 and 2.1 times slower than at 10,000 (docs/BENCHMARKS.md).
 ///
 /// The window's edge is counted over all tickets, not the caller's: counted in scope, the
 /// planner, which cannot estimate the scope's `coalesce`, read the whole table and sorted

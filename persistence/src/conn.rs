@@ -145,16 +145,27 @@ const SQLITE_PRAGMAS: &str = "PRAGMA busy_timeout = 5000; \
      PRAGMA synchronous = NORMAL; \
      PRAGMA foreign_keys = ON;";
 
-#[derive(Debug)]
-struct SqliteSetup;
+/// Set on every PostgreSQL connection of the pool: no JIT compilation. The service's
+/// statements return a page, a ticket or a month's sums in well under a millisecond of
+/// execution, but PostgreSQL compiles any plan whose estimated cost passes `jit_above_cost`,
+/// and a walk that stops early (a text search's window, a `LIMIT` over an index whose
+/// filter the planner thinks selective) is costed for the whole table: at a million
+/// tickets the search spent 15-20 ms of its 21 ms emitting code for 2 ms of work, and ran
+/// 8 times slower than at 10,000 (docs/BENCHMARKS.md, issue 9). Nothing here runs long
+/// enough for JIT to pay back.
+const PG_SETTINGS: &str = "SET jit = off";
 
-impl CustomizeConnection<DbConnection, r2d2::Error> for SqliteSetup {
+/// Per-connection settings, applied once when the pool opens a connection.
+#[derive(Debug)]
+struct Setup;
+
+impl CustomizeConnection<DbConnection, r2d2::Error> for Setup {
     fn on_acquire(&self, conn: &mut DbConnection) -> Result<(), r2d2::Error> {
-        if let DbConnection::Sqlite(c) = conn {
-            c.batch_execute(SQLITE_PRAGMAS)
-                .map_err(r2d2::Error::QueryError)?;
+        match conn {
+            DbConnection::Sqlite(c) => c.batch_execute(SQLITE_PRAGMAS),
+            DbConnection::Pg(c) => c.batch_execute(PG_SETTINGS),
         }
-        Ok(())
+        .map_err(r2d2::Error::QueryError)
     }
 }
 
@@ -195,7 +206,7 @@ pub fn build_pool(url: &DbUrl, config: &PoolConfig) -> Result<Pool, StoreError> 
         // A ping per checkout is a round trip per request; a dead connection fails the
         // query instead, is dropped as broken, and the request is answered 503.
         .test_on_check_out(false)
-        .connection_customizer(Box::new(SqliteSetup))
+        .connection_customizer(Box::new(Setup))
         .build(Manager { url: url.clone() })
         .map_err(StoreError::from)
 }
@@ -342,6 +353,24 @@ mod tests {
             assert_eq!(p.foreign_keys, 1);
             assert_eq!(p.busy_timeout, 5000);
             assert_eq!(p.synchronous, 1, "NORMAL");
+        }
+    }
+
+    #[derive(QueryableByName)]
+    struct Jit {
+        #[diesel(sql_type = Text)]
+        jit: String,
+    }
+
+    #[test]
+    fn every_postgres_connection_runs_without_jit() {
+        let Some(db) = TestDb::postgres() else { return };
+        let mut conns: Vec<_> = (0..3).map(|_| db.conn()).collect();
+        for conn in &mut conns {
+            let j: Jit = diesel::sql_query("SELECT current_setting('jit') AS jit")
+                .get_result(&mut **conn)
+                .unwrap();
+            assert_eq!(j.jit, "off");
         }
     }
 

@@ -22,6 +22,8 @@
 //! | `JIBAN_SCAN_INTERVAL_SECONDS` | `scan_interval_seconds` | 30 (1 to 3600) |
 //! | `JIBAN_SEND_INTERVAL_SECONDS` | `send_interval_seconds` | 5 (1 to 3600) |
 //! | `JIBAN_SCORE_WEIGHTS` | `score_weights` | `10/50/40`: the composite score's percentages of 响应率, 解决率 and 满意率 (DESIGN.md section 6), adding up to 100 |
+//! | `JIBAN_WEBHOOK_MAX_ATTEMPTS` | `webhook_max_attempts` | 10 (1 to 100): failed deliveries of one webhook row before it is dead |
+//! | `JIBAN_WEBHOOK_ALLOW_PRIVATE` | `webhook_allow_private` | `false` (`true`: webhooks may reach loopback, private and link-local addresses; for tests and closed networks) |
 //!
 //! Secrets (the JWT secret, the admin password, the database URL, which may hold a
 //! password, and the SMTP password) are [`Secret`]s: their `Debug` prints `***`, and they
@@ -70,6 +72,12 @@ pub const DEFAULT_MAIL_FROM: &str = "jiban@localhost";
 /// Permanent (5xx) rejections of one outbox row before it is `dead` (DESIGN.md section 5).
 pub const DEFAULT_MAIL_MAX_ATTEMPTS: u32 = 8;
 pub const MAX_MAIL_MAX_ATTEMPTS: u32 = 100;
+/// Failed deliveries of one webhook row before it is `dead` (DESIGN.md section 5). With the
+/// outbox's backoff (30 s doubling to 15 minutes) ten tries span about an hour and a
+/// quarter: a receiver restarted or redeployed in that time misses nothing, and one down
+/// longer waits for the admin's retry.
+pub const DEFAULT_WEBHOOK_MAX_ATTEMPTS: u32 = 10;
+pub const MAX_WEBHOOK_MAX_ATTEMPTS: u32 = 100;
 pub const DEFAULT_SCAN_INTERVAL_SECONDS: u64 = 30;
 pub const DEFAULT_SEND_INTERVAL_SECONDS: u64 = 5;
 /// An hour: a longer poll would let a 预警 warning arrive after its deadline.
@@ -132,6 +140,11 @@ pub struct Config {
     pub send_interval_seconds: u64,
     /// The composite score's weights (DESIGN.md section 6).
     pub score_weights: jiban_domain::stats::Weights,
+    /// Failed deliveries of one webhook row before it is dead.
+    pub webhook_max_attempts: u32,
+    /// Whether webhooks may reach loopback, private, link-local and other non-public
+    /// addresses (`crate::webhook::address`); off but for tests and closed networks.
+    pub webhook_allow_private: bool,
 }
 
 /// How the connection to the mail server is protected.
@@ -363,6 +376,8 @@ struct File {
     scan_interval_seconds: Option<u64>,
     send_interval_seconds: Option<u64>,
     score_weights: Option<String>,
+    webhook_max_attempts: Option<u32>,
+    webhook_allow_private: Option<bool>,
 }
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
@@ -547,6 +562,29 @@ impl Config {
                 )?,
             None => jiban_domain::stats::Weights::default(),
         };
+        let webhook_max_attempts = match var("JIBAN_WEBHOOK_MAX_ATTEMPTS") {
+            Some(raw) => parse_number("JIBAN_WEBHOOK_MAX_ATTEMPTS", &raw)?,
+            None => file
+                .webhook_max_attempts
+                .unwrap_or(DEFAULT_WEBHOOK_MAX_ATTEMPTS),
+        };
+        if !(1..=MAX_WEBHOOK_MAX_ATTEMPTS).contains(&webhook_max_attempts) {
+            return Err(ConfigError::Invalid {
+                name: "JIBAN_WEBHOOK_MAX_ATTEMPTS",
+                reason: format!("{webhook_max_attempts}: use 1 to {MAX_WEBHOOK_MAX_ATTEMPTS}"),
+            });
+        }
+        let webhook_allow_private = match var("JIBAN_WEBHOOK_ALLOW_PRIVATE").as_deref() {
+            None => file.webhook_allow_private.unwrap_or(false),
+            Some("true") => true,
+            Some("false") => false,
+            Some(other) => {
+                return Err(ConfigError::Invalid {
+                    name: "JIBAN_WEBHOOK_ALLOW_PRIVATE",
+                    reason: format!("{other:?}: use true or false"),
+                });
+            }
+        };
         Ok(Config {
             database_url: Secret(database_url),
             bind,
@@ -567,6 +605,8 @@ impl Config {
             scan_interval_seconds,
             send_interval_seconds,
             score_weights,
+            webhook_max_attempts,
+            webhook_allow_private,
         })
     }
 
@@ -665,6 +705,38 @@ mod tests {
         assert!(c.alerts);
         assert_eq!((c.scan_interval_seconds, c.send_interval_seconds), (30, 5));
         assert_eq!(c.score_weights.to_string(), "10/50/40");
+        assert_eq!(
+            (c.webhook_max_attempts, c.webhook_allow_private),
+            (10, false)
+        );
+    }
+
+    #[test]
+    fn webhook_settings_from_environment_and_file() {
+        let c = load(&[
+            ("JIBAN_WEBHOOK_MAX_ATTEMPTS", "3"),
+            ("JIBAN_WEBHOOK_ALLOW_PRIVATE", "true"),
+        ])
+        .unwrap();
+        assert_eq!((c.webhook_max_attempts, c.webhook_allow_private), (3, true));
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("jiban.toml");
+        std::fs::write(
+            &path,
+            "webhook_max_attempts = 100\nwebhook_allow_private = true\n",
+        )
+        .unwrap();
+        let file = [(CONFIG_VAR, path.to_str().unwrap())];
+        let c = load(&file).unwrap();
+        assert_eq!(
+            (c.webhook_max_attempts, c.webhook_allow_private),
+            (100, true)
+        );
+        let both = [file[0], ("JIBAN_WEBHOOK_ALLOW_PRIVATE", "false")];
+        assert!(
+            !load(&both).unwrap().webhook_allow_private,
+            "the environment wins"
+        );
     }
 
     #[test]
@@ -783,6 +855,10 @@ mod tests {
             ("JIBAN_RATE_LIMIT_PER_MINUTE", "off"),
             ("JIBAN_RATE_LIMIT_PER_MINUTE", "1.5"),
             ("JIBAN_RATE_LIMIT_PER_MINUTE", "100001"),
+            ("JIBAN_WEBHOOK_MAX_ATTEMPTS", "0"),
+            ("JIBAN_WEBHOOK_MAX_ATTEMPTS", "101"),
+            ("JIBAN_WEBHOOK_ALLOW_PRIVATE", "yes"),
+            ("JIBAN_WEBHOOK_ALLOW_PRIVATE", "1"),
         ] {
             match load(&[(name, value)]) {
                 Err(ConfigError::Invalid { name: n, .. }) => assert_eq!(n, name),

@@ -9,6 +9,7 @@
 //! - [`problem`], [`extract`]: problem+json errors and request bodies;
 //! - [`ratelimit`]: the per-user, per-node write rate limit;
 //! - [`mail`]: notifications over SMTP (lettre, rustls), with what a failure means;
+//! - [`webhook`]: webhook deliveries (signed POSTs to checked, pinned addresses);
 //! - [`usecase`]: one function per request's database work, one transaction each.
 
 pub mod app;
@@ -31,6 +32,7 @@ pub mod state;
 pub mod telemetry;
 pub mod time;
 pub mod usecase;
+pub mod webhook;
 pub mod workers;
 
 use chrono::{DateTime, SubsecRound as _, Utc};

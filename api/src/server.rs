@@ -138,6 +138,7 @@ fn start(config: Config) -> Result<(), StartError> {
         rules: rules.clone(),
         workers: workers.clone(),
         score_weights: config.score_weights,
+        webhook_allow_private: config.webhook_allow_private,
     });
 
     actix_web::rt::System::new().block_on(async move {
@@ -203,6 +204,8 @@ pub fn worker_settings(config: &Config, public_url: &str) -> workers::Settings {
             .as_ref()
             .map(|t| t.as_str().to_owned()),
         max_rejections: i32::try_from(config.mail_max_attempts).unwrap_or(i32::MAX),
+        webhook_max_attempts: i32::try_from(config.webhook_max_attempts).unwrap_or(i32::MAX),
+        webhook_allow_private: config.webhook_allow_private,
         scan_interval: Duration::from_secs(config.scan_interval_seconds),
         send_interval: Duration::from_secs(config.send_interval_seconds),
     }

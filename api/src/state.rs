@@ -33,6 +33,9 @@ pub struct AppState {
     pub workers: Arc<crate::workers::Stats>,
     /// The composite score's weights (`JIBAN_SCORE_WEIGHTS`, DESIGN.md section 6).
     pub score_weights: jiban_domain::stats::Weights,
+    /// Whether a webhook may point at loopback, private and other non-public addresses
+    /// (`JIBAN_WEBHOOK_ALLOW_PRIVATE`).
+    pub webhook_allow_private: bool,
 }
 
 impl AppState {

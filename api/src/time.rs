@@ -6,19 +6,13 @@
 //! Response structs keep `DateTime<Utc>` fields and name [`serialize`] or
 //! [`serialize_opt`] in `#[serde(serialize_with = …)]`. The ticket timeline stores its
 //! `data` as JSON written by the domain's serde (UTC); [`localize_event_data`] rewrites
-//! its instants on the way out.
+//! its instants on the way out. Both are the domain's (`jiban_domain::instant`), which the
+//! webhooks' payloads write through too.
 
-use chrono::{DateTime, SecondsFormat, Utc};
-use jiban_domain::deadline::calendar::zone;
+use chrono::{DateTime, Utc};
 use serde::Serializer;
-use serde_json::Value;
 
-/// An instant as RFC 3339 at +08:00: seconds always, a fraction only when there is one
-/// (`2026-12-04T00:00:00+08:00`, `2026-12-04T00:00:00.250+08:00`).
-pub fn rfc3339(at: DateTime<Utc>) -> String {
-    at.with_timezone(&zone())
-        .to_rfc3339_opts(SecondsFormat::AutoSi, false)
-}
+pub use jiban_domain::instant::{localize_event_data, rfc3339};
 
 /// `#[serde(serialize_with = "crate::time::serialize")]` on a `DateTime<Utc>` field.
 pub fn serialize<S: Serializer>(at: &DateTime<Utc>, s: S) -> Result<S::Ok, S::Error> {
@@ -32,37 +26,6 @@ pub fn serialize_opt<S: Serializer>(at: &Option<DateTime<Utc>>, s: S) -> Result<
         Some(at) => serialize(at, s),
         None => s.serialize_none(),
     }
-}
-
-/// Rewrites at +08:00 every instant in a timeline entry's `data`, at any depth.
-///
-/// Which strings are instants is decided by their key, not by their look: the domain names
-/// every instant `*_at` (`due_at`, `started_at`, `met_at`, `visited_at`), except a
-/// deadline's pause, `{kind: "pause", from, to}`. Free text (a comment, a reason, a
-/// summary) never sits under those keys, so a comment whose body happens to be an RFC 3339
-/// string is shown as written. A value under such a key that does not parse as RFC 3339 is
-/// left alone.
-pub fn localize_event_data(value: &mut Value) {
-    match value {
-        Value::Object(map) => {
-            for (key, item) in map.iter_mut() {
-                match item {
-                    Value::String(s) if is_instant_key(key) => {
-                        if let Ok(at) = DateTime::parse_from_rfc3339(s) {
-                            *s = rfc3339(at.to_utc());
-                        }
-                    }
-                    _ => localize_event_data(item),
-                }
-            }
-        }
-        Value::Array(items) => items.iter_mut().for_each(localize_event_data),
-        _ => {}
-    }
-}
-
-fn is_instant_key(key: &str) -> bool {
-    key.ends_with("_at") || key == "from" || key == "to"
 }
 
 #[cfg(test)]

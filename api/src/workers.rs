@@ -5,9 +5,12 @@
 //!   whose `next_alert_at` has passed and lets `jiban_persistence::tickets::scan` record
 //!   their alerts once, queue the mail, escalate, close unrated tickets;
 //! - the **sender**, every `JIBAN_SEND_INTERVAL_SECONDS`: claims due outbox rows, sends
-//!   each with the [`Mailer`], and marks it sent, or failed as the mailer classified the
-//!   failure (a transient one waits with backoff however long an outage lasts; a
-//!   permanent one, `JIBAN_MAIL_MAX_ATTEMPTS` times, makes the row dead).
+//!   each mail with the [`Mailer`] and POSTs each webhook delivery with the
+//!   [`Deliverer`], and marks it sent, or failed as the failure was classified (mail: a
+//!   transient one waits with backoff however long an outage lasts; a permanent one,
+//!   `JIBAN_MAIL_MAX_ATTEMPTS` times, makes the row dead; webhooks: any failed try counts,
+//!   and `JIBAN_WEBHOOK_MAX_ATTEMPTS` of them make the row dead). Without a mail server it
+//!   sends the webhooks and leaves the mail queued, unclaimed.
 //!
 //! Several nodes run both against one PostgreSQL: claims are `FOR UPDATE SKIP LOCKED`, so
 //! each ticket and each row is in one node's hands at a time; the ledger's and the
@@ -37,6 +40,7 @@ use tokio::task::JoinSet;
 
 use crate::mail::{Mailer, OutgoingMail, SendError};
 use crate::rules::RulesCache;
+use crate::webhook::{Deliverer, DeliveryError, Outgoing};
 
 /// Tickets per scanner transaction.
 pub const SCAN_BATCH: i64 = 100;
@@ -58,11 +62,32 @@ pub struct Settings {
     pub enterprise_ticket_url: Option<String>,
     /// Permanent rejections before a row is dead (`JIBAN_MAIL_MAX_ATTEMPTS`).
     pub max_rejections: i32,
+    /// Failed tries before a webhook row is dead (`JIBAN_WEBHOOK_MAX_ATTEMPTS`).
+    pub webhook_max_attempts: i32,
+    /// Whether webhooks may reach non-public addresses (`JIBAN_WEBHOOK_ALLOW_PRIVATE`).
+    pub webhook_allow_private: bool,
     pub scan_interval: Duration,
     pub send_interval: Duration,
 }
 
-/// What a sender pass did.
+/// What the sender sends with: the mailer when a mail server is configured, and the
+/// webhook deliverer always.
+#[derive(Clone, Debug)]
+pub struct Senders {
+    pub mail: Option<Mailer>,
+    pub webhooks: Deliverer,
+}
+
+impl Senders {
+    pub fn new(mail: Option<Mailer>, settings: &Settings) -> Senders {
+        Senders {
+            mail,
+            webhooks: Deliverer::new(settings.webhook_allow_private),
+        }
+    }
+}
+
+/// What a sender pass did, over rows of both kinds (mail and webhooks).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
 pub struct SendReport {
     pub sent: usize,
@@ -110,10 +135,11 @@ pub async fn scan_pass(
 
 /// One sender pass as of `now`: claims and sends due rows until none is left (or `stop`
 /// is raised, when the rows still held are given back unsent). Up to [`SEND_CONCURRENCY`]
-/// messages are on the wire at once: an SMTP exchange is mostly waiting for the server.
+/// messages are on the wire at once: an SMTP exchange or a POST is mostly waiting. Mail is
+/// claimed only when there is a mailer to send it.
 pub async fn send_pass(
     pool: &Pool,
-    mailer: &Mailer,
+    senders: &Senders,
     settings: &Settings,
     now: DateTime<Utc>,
     stop: Option<&watch::Receiver<bool>>,
@@ -121,8 +147,16 @@ pub async fn send_pass(
 ) -> Result<SendReport, StoreError> {
     let mut report = SendReport::default();
     let stopping = || stop.is_some_and(|s| *s.borrow());
+    let with_mail = senders.mail.is_some();
     loop {
-        let claimed = blocking(pool, move |conn| outbox::claim_due(conn, now, SEND_BATCH)).await?;
+        let claimed = blocking(pool, move |conn| {
+            if with_mail {
+                outbox::claim_due(conn, now, SEND_BATCH)
+            } else {
+                outbox::claim_due_webhooks(conn, now, SEND_BATCH)
+            }
+        })
+        .await?;
         if claimed.is_empty() {
             return Ok(report);
         }
@@ -133,29 +167,38 @@ pub async fn send_pass(
                 let Some(message) = held.pop_front() else {
                     break;
                 };
-                if message.kind != OutboxKind::Email {
-                    // Webhooks have their own sender (a later issue): not ours to touch.
-                    let id = message.id;
-                    blocking(pool, move |conn| outbox::release(conn, id, now)).await?;
-                    continue;
+                let (id, kind) = (message.id, message.kind);
+                match (kind, &senders.mail) {
+                    (OutboxKind::Email, Some(mailer)) => {
+                        let mailer = mailer.clone();
+                        flying.spawn(async move {
+                            let mail = OutgoingMail {
+                                id: message.id,
+                                to: &message.recipient,
+                                subject: &message.subject,
+                                body: &message.body,
+                            };
+                            (id, kind, mailer.send(&mail).await.map_err(Failed::from))
+                        });
+                    }
+                    (OutboxKind::Email, None) => {
+                        // Not claimed without a mailer; should one be, it goes back.
+                        blocking(pool, move |conn| outbox::release(conn, id, now)).await?;
+                    }
+                    (OutboxKind::Webhook, _) => {
+                        let (pool, deliverer) = (pool.clone(), senders.webhooks.clone());
+                        flying.spawn(async move {
+                            (id, kind, deliver(&pool, &deliverer, message).await)
+                        });
+                    }
                 }
-                let mailer = mailer.clone();
-                flying.spawn(async move {
-                    let mail = OutgoingMail {
-                        id: message.id,
-                        to: &message.recipient,
-                        subject: &message.subject,
-                        body: &message.body,
-                    };
-                    (message.id, mailer.send(&mail).await)
-                });
             }
             let Some(done) = flying.join_next().await else {
                 break;
             };
-            let (id, outcome) =
+            let (id, kind, outcome) =
                 done.map_err(|e| StoreError::Other(format!("a send task failed: {e}")))?;
-            record(pool, settings, now, id, outcome, &mut report, stats).await?;
+            record(pool, settings, now, id, kind, outcome, &mut report, stats).await?;
         }
         let rest: Vec<uuid::Uuid> = held.into_iter().map(|m| m.id).collect();
         if !rest.is_empty() {
@@ -171,13 +214,100 @@ pub async fn send_pass(
     }
 }
 
+/// A try that did not arrive: what it means for the row, its class for the metrics, and
+/// the text the row keeps.
+#[derive(Debug)]
+struct Failed {
+    failure: Failure,
+    class: &'static str,
+    text: String,
+}
+
+impl From<SendError> for Failed {
+    fn from(error: SendError) -> Self {
+        let (failure, class) = match &error {
+            SendError::Transient(_) => (Failure::Transient, "transient"),
+            SendError::Permanent(_) => (Failure::Permanent, "permanent"),
+            SendError::Invalid(_) => (Failure::Invalid, "invalid"),
+        };
+        Failed {
+            failure,
+            class,
+            text: error.to_string(),
+        }
+    }
+}
+
+impl From<DeliveryError> for Failed {
+    /// Every failed try of a webhook counts towards `JIBAN_WEBHOOK_MAX_ATTEMPTS` (a
+    /// receiver's 5xx, no answer, a refused address alike); one that can never be made is
+    /// dead at once.
+    fn from(error: DeliveryError) -> Self {
+        let (failure, class) = match &error {
+            DeliveryError::BadUrl(_) => (Failure::Invalid, "invalid"),
+            _ => (Failure::Permanent, "failed"),
+        };
+        Failed {
+            failure,
+            class,
+            text: error.to_string(),
+        }
+    }
+}
+
+/// Delivers one webhook row: its webhook's secret from the database, then the POST on the
+/// blocking pool, signed with the real clock (the receiver checks it against its own; a
+/// pass run `--at` another instant still signs the moment it sends).
+async fn deliver(pool: &Pool, deliverer: &Deliverer, m: Message) -> Result<(), Failed> {
+    let invalid = |text: &str| Failed {
+        failure: Failure::Invalid,
+        class: "invalid",
+        text: text.to_owned(),
+    };
+    let Some(webhook_id) = m.webhook_id else {
+        return Err(invalid("a webhook row names no webhook"));
+    };
+    let secret = blocking(pool, move |conn| {
+        jiban_persistence::webhooks::signing_secret(conn, webhook_id)
+    })
+    .await
+    .map_err(|e| Failed {
+        failure: Failure::Transient,
+        class: "transient",
+        text: format!("the webhook's secret could not be read: {e}"),
+    })?;
+    let Some(secret) = secret else {
+        return Err(invalid(outbox::WEBHOOK_DELETED));
+    };
+    let deliverer = deliverer.clone();
+    actix_web::rt::task::spawn_blocking(move || {
+        let outgoing = Outgoing {
+            id: m.id,
+            url: &m.recipient,
+            event: &m.subject,
+            body: &m.body,
+            secret: &secret,
+        };
+        deliverer.deliver(&outgoing, crate::now().timestamp())
+    })
+    .await
+    .map_err(|e| Failed {
+        failure: Failure::Transient,
+        class: "transient",
+        text: format!("a delivery thread failed: {e}"),
+    })?
+    .map_err(Failed::from)
+}
+
 /// Marks one row as its send turned out.
+#[allow(clippy::too_many_arguments)]
 async fn record(
     pool: &Pool,
     settings: &Settings,
     now: DateTime<Utc>,
     id: uuid::Uuid,
-    outcome: Result<(), SendError>,
+    kind: OutboxKind,
+    outcome: Result<(), Failed>,
     report: &mut SendReport,
     stats: Option<&Stats>,
 ) -> Result<(), StoreError> {
@@ -186,20 +316,25 @@ async fn record(
             blocking(pool, move |conn| outbox::mark_sent(conn, id, now)).await?;
             report.sent += 1;
             if let Some(s) = stats {
-                s.sent.fetch_add(1, Ordering::Relaxed);
+                match kind {
+                    OutboxKind::Email => s.sent.fetch_add(1, Ordering::Relaxed),
+                    OutboxKind::Webhook => s.webhooks_delivered.fetch_add(1, Ordering::Relaxed),
+                };
             }
         }
-        Err(error) => {
-            let (failure, kind) = match &error {
-                SendError::Transient(_) => (Failure::Transient, "transient"),
-                SendError::Permanent(_) => (Failure::Permanent, "permanent"),
-                SendError::Invalid(_) => (Failure::Invalid, "invalid"),
+        Err(failed) => {
+            // The reply may quote the address or the receiver's answer: the row keeps it
+            // for the admin, the log names only the row.
+            let (max, what) = match kind {
+                OutboxKind::Email => (settings.max_rejections, "mail not sent"),
+                OutboxKind::Webhook => (settings.webhook_max_attempts, "webhook not delivered"),
             };
-            // The reply may quote the address: the row keeps it for the admin, the log
-            // names only the row.
-            tracing::warn!(outbox_id = %id, kind, "mail not sent");
-            let text = error.to_string();
-            let max = settings.max_rejections;
+            tracing::warn!(outbox_id = %id, kind = failed.class, "{what}");
+            let Failed {
+                failure,
+                class,
+                text,
+            } = failed;
             let status = blocking(pool, move |conn| {
                 outbox::mark_failed(conn, id, now, &text, failure, max)
             })
@@ -210,7 +345,12 @@ async fn record(
                 report.failed += 1;
             }
             if let Some(s) = stats {
-                s.failure(kind);
+                match kind {
+                    OutboxKind::Email => s.failure(class),
+                    OutboxKind::Webhook => {
+                        s.webhook_failures.fetch_add(1, Ordering::Relaxed);
+                    }
+                }
             }
         }
     }
@@ -225,6 +365,10 @@ pub struct Stats {
     pub escalated: AtomicU64,
     pub closed: AtomicU64,
     pub sent: AtomicU64,
+    /// Webhook deliveries answered 2xx.
+    pub webhooks_delivered: AtomicU64,
+    /// Webhook tries that failed, or could never be made.
+    pub webhook_failures: AtomicU64,
     pub housekeeping_passes: AtomicU64,
     pub pruned_refresh_tokens: AtomicU64,
     pub pruned_login_attempts: AtomicU64,
@@ -314,6 +458,18 @@ impl Stats {
         );
         counter(
             out,
+            "jiban_webhooks_delivered_total",
+            "Webhook deliveries this node made (answered 2xx).",
+            self.webhooks_delivered.load(Ordering::Relaxed),
+        );
+        counter(
+            out,
+            "jiban_webhook_failures_total",
+            "Webhook tries that failed (not 2xx, no answer, a refused address) or could never be made.",
+            self.webhook_failures.load(Ordering::Relaxed),
+        );
+        counter(
+            out,
             "jiban_housekeeping_passes_total",
             "Housekeeping passes this node ran (skipped ones, held by another node, not counted).",
             self.housekeeping_passes.load(Ordering::Relaxed),
@@ -364,8 +520,9 @@ impl Stats {
 }
 
 /// Starts the workers on the current actix system. `mailer` is `None` without
-/// `JIBAN_SMTP_URL`: the scanner still records alerts and queues their mail, which waits.
-/// Returns their handles; raise `stop` and await them to shut down.
+/// `JIBAN_SMTP_URL`: the scanner still records alerts and queues their mail, which waits,
+/// and the sender delivers the webhooks. Returns their handles; raise `stop` and await
+/// them to shut down.
 pub fn spawn(
     pool: Pool,
     rules: Arc<RulesCache>,
@@ -433,25 +590,26 @@ pub fn spawn(
             tracing::info!("deadline scanner stopped");
         }));
     }
-    if let Some(mailer) = mailer {
+    {
+        let senders = Senders::new(mailer, &settings);
         let mut stop_wait = stop.clone();
         handles.push(actix_web::rt::spawn(async move {
             loop {
                 let now = crate::now();
-                match send_pass(&pool, &mailer, &settings, now, Some(&stop), Some(&stats)).await {
+                match send_pass(&pool, &senders, &settings, now, Some(&stop), Some(&stats)).await {
                     Ok(report) => {
                         if report.sent + report.failed + report.dead > 0 {
                             tracing::info!(
                                 sent = report.sent,
                                 failed = report.failed,
                                 dead = report.dead,
-                                "mail sent"
+                                "mail and webhooks sent"
                             );
                         }
                         stats.update(|s| s.sender_last_error = None);
                     }
                     Err(e) => {
-                        tracing::warn!(error = %e, "mail pass failed; retrying next interval");
+                        tracing::warn!(error = %e, "send pass failed; retrying next interval");
                         stats.update(|s| s.sender_last_error = Some(e.to_string()));
                     }
                 }
@@ -459,7 +617,7 @@ pub fn spawn(
                     break;
                 }
             }
-            tracing::info!("mail sender stopped");
+            tracing::info!("sender stopped");
         }));
     }
     handles

@@ -8,12 +8,14 @@ pub mod actor;
 pub mod alert;
 pub mod deadline;
 pub mod error;
+pub mod instant;
 pub mod notice;
 pub mod search;
 pub mod stats;
 pub mod ticket;
 pub mod values;
 pub mod visit;
+pub mod webhook;
 
 pub use actor::{Actor, User};
 pub use error::{DomainError, ErrorKind};

@@ -10,6 +10,8 @@
 //! - [`outbox`]: notifications queued inside a use case's transaction and claimed by the
 //!   sender worker;
 //! - [`visits`]: liaisons' on-site visits and their links to tickets;
+//! - [`webhooks`]: the admin's webhooks, and the deliveries each ticket event and alert
+//!   queues for their subscribers;
 //! - `testdb` (feature `test-util`): a fresh database per test on either backend.
 
 pub mod alerts;
@@ -26,6 +28,7 @@ pub mod testdb;
 pub mod tickets;
 pub mod types;
 pub mod visits;
+pub mod webhooks;
 
 pub use conn::{Backend, DbConnection, DbUrl, Pool, PoolConfig, PooledConn, build_pool, write_tx};
 pub use error::StoreError;

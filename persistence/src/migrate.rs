@@ -303,6 +303,8 @@ mod tests {
             visit_tickets,
             ticket_search,
             ticket_stats,
+            webhooks,
+            webhook_events,
         );
         assert_eq!(checked, TABLES, "a table is missing from this test");
         // And no table in the database is missing from schema.rs.

@@ -34,6 +34,10 @@ const MAX_ERROR_CHARS: usize = 2000;
 /// The predicate of the partial index `outbox_due_idx`, word for word, as SQL text: with
 /// the statuses bound as parameters a planner could not always prove the index usable.
 const MAYBE_DUE: &str = "status IN ('pending', 'sending')";
+/// The same for webhook rows only, the predicate of `outbox_webhooks_due_idx` word for
+/// word: a node without a mail server claims these without walking the mail waiting for
+/// one, however much of it there is.
+const WEBHOOKS_MAYBE_DUE: &str = "status IN ('pending', 'sending') AND kind = 'webhook'";
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum OutboxKind {
@@ -122,6 +126,8 @@ pub struct Message {
     pub last_error: Option<String>,
     pub created_at: DateTime<Utc>,
     pub sent_at: Option<DateTime<Utc>>,
+    /// The webhook a `webhook` row is for (its secret signs the delivery).
+    pub webhook_id: Option<uuid::Uuid>,
 }
 
 #[derive(Queryable, Selectable)]
@@ -142,6 +148,7 @@ struct Row {
     last_error: Option<String>,
     created_at: DbInstant,
     sent_at: Option<DbInstant>,
+    webhook_id: Option<DbUuid>,
 }
 
 impl TryFrom<Row> for Message {
@@ -169,6 +176,7 @@ impl TryFrom<Row> for Message {
             last_error: r.last_error,
             created_at: r.created_at.get(),
             sent_at: r.sent_at.map(DbInstant::get),
+            webhook_id: r.webhook_id.map(|w| w.0),
         })
     }
 }
@@ -194,6 +202,7 @@ struct NewRow<'a> {
     attempts: i32,
     next_attempt_at: DbInstant,
     created_at: DbInstant,
+    webhook_id: Option<DbUuid>,
 }
 
 /// Queues messages, due at once; a message whose dedupe key is already queued (by this
@@ -208,26 +217,76 @@ pub fn enqueue(
     now: DateTime<Utc>,
 ) -> Result<usize, StoreError> {
     let now = DbInstant::from(now);
+    let rows = new
+        .iter()
+        .map(|m| NewRow {
+            id: DbUuid(v7_at(now.get())),
+            dedupe_key: &m.dedupe_key,
+            kind: m.kind.as_str(),
+            recipient: &m.recipient,
+            subject: &m.subject,
+            body: &m.body,
+            payload: m.payload.as_ref().map(|p| p.to_string()),
+            ticket_id: m.ticket_id.map(DbUuid),
+            status: OutboxStatus::Pending.as_str(),
+            attempts: 0,
+            next_attempt_at: now,
+            created_at: now,
+            webhook_id: None,
+        })
+        .collect::<Vec<_>>();
+    insert_new(conn, &rows)
+}
+
+/// A webhook delivery to queue (`crate::webhooks`): one event for one webhook.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewDelivery {
+    /// Unique per (webhook, event): queuing it again inserts nothing.
+    pub dedupe_key: String,
+    pub webhook_id: uuid::Uuid,
+    /// The webhook's URL, the row's recipient.
+    pub url: String,
+    /// The event's name (`ticket.commented`, `alert.overdue`), the row's subject and the
+    /// delivery's `X-Jiban-Event`.
+    pub event: String,
+    /// The JSON body, sent and signed as stored, so every retry sends the same bytes.
+    pub body: String,
+    pub ticket_id: Option<uuid::Uuid>,
+}
+
+/// Queues webhook deliveries (kind `webhook`), due at once, as [`enqueue`] queues mail: a
+/// delivery whose dedupe key is already queued is skipped. Returns how many were inserted.
+pub fn enqueue_deliveries(
+    conn: &mut DbConnection,
+    new: &[NewDelivery],
+    now: DateTime<Utc>,
+) -> Result<usize, StoreError> {
+    let now = DbInstant::from(now);
+    let rows = new
+        .iter()
+        .map(|d| NewRow {
+            id: DbUuid(v7_at(now.get())),
+            dedupe_key: &d.dedupe_key,
+            kind: OutboxKind::Webhook.as_str(),
+            recipient: &d.url,
+            subject: &d.event,
+            body: &d.body,
+            payload: None,
+            ticket_id: d.ticket_id.map(DbUuid),
+            status: OutboxStatus::Pending.as_str(),
+            attempts: 0,
+            next_attempt_at: now,
+            created_at: now,
+            webhook_id: Some(DbUuid(d.webhook_id)),
+        })
+        .collect::<Vec<_>>();
+    insert_new(conn, &rows)
+}
+
+fn insert_new(conn: &mut DbConnection, rows: &[NewRow<'_>]) -> Result<usize, StoreError> {
     let mut inserted = 0;
-    for chunk in new.chunks(INSERT_CHUNK) {
-        let rows = chunk
-            .iter()
-            .map(|m| NewRow {
-                id: DbUuid(v7_at(now.get())),
-                dedupe_key: &m.dedupe_key,
-                kind: m.kind.as_str(),
-                recipient: &m.recipient,
-                subject: &m.subject,
-                body: &m.body,
-                payload: m.payload.as_ref().map(|p| p.to_string()),
-                ticket_id: m.ticket_id.map(DbUuid),
-                status: OutboxStatus::Pending.as_str(),
-                attempts: 0,
-                next_attempt_at: now,
-                created_at: now,
-            })
-            .collect::<Vec<_>>();
-        let insert = diesel::insert_into(outbox::table).values(&rows);
+    for rows in rows.chunks(INSERT_CHUNK) {
+        let insert = diesel::insert_into(outbox::table).values(rows);
         inserted += match conn {
             DbConnection::Pg(c) => insert
                 .on_conflict(outbox::dedupe_key)
@@ -264,13 +323,33 @@ pub fn claim_due(
     now: DateTime<Utc>,
     limit: i64,
 ) -> Result<Vec<Message>, StoreError> {
+    claim(conn, now, limit, MAYBE_DUE)
+}
+
+/// As [`claim_due`], webhook rows only: a node without a mail server sends the webhooks
+/// and leaves the mail queued, unclaimed.
+pub fn claim_due_webhooks(
+    conn: &mut DbConnection,
+    now: DateTime<Utc>,
+    limit: i64,
+) -> Result<Vec<Message>, StoreError> {
+    claim(conn, now, limit, WEBHOOKS_MAYBE_DUE)
+}
+
+/// Claims the due rows that `maybe_due` (a partial index's predicate, as SQL text) admits.
+fn claim(
+    conn: &mut DbConnection,
+    now: DateTime<Utc>,
+    limit: i64,
+    maybe_due: &'static str,
+) -> Result<Vec<Message>, StoreError> {
     let lease_end = DbInstant::from(now + CLAIM_LEASE);
     let now = DbInstant::from(now);
     // diesel refuses a subquery on the table being updated; an alias makes it another.
     let due = diesel::alias!(outbox as due);
     let due = due
         .select(due.field(outbox::id))
-        .filter(sql::<Bool>(MAYBE_DUE))
+        .filter(sql::<Bool>(maybe_due))
         .filter(due.field(outbox::next_attempt_at).le(now))
         .order((due.field(outbox::next_attempt_at), due.field(outbox::id)))
         .limit(limit);
@@ -418,6 +497,30 @@ pub fn retry(
     .execute(conn)?;
     expect_one(conn, id, updated, "neither dead nor failing")
 }
+
+/// Ends the deliveries still waiting for a webhook that was deleted: each pending row of
+/// it becomes `dead`, saying why. A row being sent is left to its sender, which finds the
+/// webhook gone; an admin's retry of any of them ends the same way.
+pub fn cancel_webhook(
+    conn: &mut DbConnection,
+    webhook_id: uuid::Uuid,
+    now: DateTime<Utc>,
+) -> Result<usize, StoreError> {
+    Ok(diesel::update(
+        outbox::table
+            .filter(outbox::webhook_id.eq(DbUuid(webhook_id)))
+            .filter(outbox::status.eq(OutboxStatus::Pending.as_str())),
+    )
+    .set((
+        outbox::status.eq(OutboxStatus::Dead.as_str()),
+        outbox::next_attempt_at.eq(DbInstant::from(now)),
+        outbox::last_error.eq(Some(WEBHOOK_DELETED)),
+    ))
+    .execute(conn)?)
+}
+
+/// What a delivery for a deleted webhook says in `last_error`.
+pub const WEBHOOK_DELETED: &str = "the webhook was deleted";
 
 /// One row.
 pub fn get(conn: &mut DbConnection, id: uuid::Uuid) -> Result<Message, StoreError> {

@@ -158,6 +158,7 @@ diesel::table! {
         last_error -> Nullable<Text>,
         created_at -> UtcTime,
         sent_at -> Nullable<UtcTime>,
+        webhook_id -> Nullable<Uuid>,
     }
 }
 
@@ -320,6 +321,8 @@ diesel::joinable!(alerts -> tickets (ticket_id));
 diesel::joinable!(alert_recipients -> alerts (alert_id));
 diesel::joinable!(visit_tickets -> visits (visit_id));
 diesel::joinable!(ticket_search -> tickets (ticket_id));
+diesel::joinable!(webhook_events -> webhooks (webhook_id));
+diesel::joinable!(outbox -> webhooks (webhook_id));
 
 diesel::table! {
     use diesel::sql_types::*;
@@ -347,6 +350,33 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::types::{Uuid, UtcTime};
+
+    /// Webhooks (issue 10, point 4; `crate::webhooks`): kept after DELETE (`deleted_at`).
+    webhooks (id) {
+        id -> Uuid,
+        url -> Text,
+        secret -> Text,
+        include_internal -> Bool,
+        created_by -> Nullable<Uuid>,
+        created_at -> UtcTime,
+        deleted_at -> Nullable<UtcTime>,
+    }
+}
+
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::types::Uuid;
+
+    /// The event names each webhook subscribed to.
+    webhook_events (webhook_id, event) {
+        webhook_id -> Uuid,
+        event -> Text,
+    }
+}
+
 diesel::allow_tables_to_appear_in_same_query!(
     departments,
     users,
@@ -369,6 +399,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     visit_tickets,
     ticket_search,
     ticket_stats,
+    webhooks,
+    webhook_events,
 );
 
 /// Every table, for tests that walk the whole schema.
@@ -394,4 +426,6 @@ pub const TABLES: &[&str] = &[
     "visit_tickets",
     "ticket_search",
     "ticket_stats",
+    "webhooks",
+    "webhook_events",
 ];

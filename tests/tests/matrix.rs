@@ -386,6 +386,17 @@ both_backends!(
         let ack = format!("/v1/alerts/{}/ack", uuid::Uuid::now_v7());
         let retry = format!("/v1/notifications/{}/retry", uuid::Uuid::now_v7());
         let liaisons = format!("/v1/enterprises/{}/liaisons", w.c.enterprise_id);
+        // Webhooks: a public address (no lookup), subscribed to an event this test never
+        // causes, so nothing is sent anywhere.
+        let webhook = json!({"url": "https://8.8.8.8/jiban-matrix",
+                             "events": ["ticket.deadlines_recomputed"], "include_internal": true});
+        let made = server.post(
+            "/v1/webhooks",
+            w.tokens[0].as_deref().unwrap(),
+            webhook.clone(),
+        );
+        assert_eq!(made.status, 201, "{}", made.body);
+        let webhook_path = format!("/v1/webhooks/{}", made.json()["id"].as_str().unwrap());
         // admin, supervisor, officer, officer_elsewhere, liaison, liaison_elsewhere,
         // enterprise, other_enterprise, anonymous
         let table: Vec<Cell> = vec![
@@ -573,6 +584,28 @@ both_backends!(
                 retry.as_str(),
                 Some(json!({})),
                 [404, 403, 403, 403, 403, 403, 403, 403, NONE],
+            ),
+            // Webhooks: admins only.
+            (
+                "POST",
+                "/v1/webhooks",
+                "/v1/webhooks",
+                Some(webhook),
+                [201, 403, 403, 403, 403, 403, 403, 403, NONE],
+            ),
+            (
+                "GET",
+                "/v1/webhooks",
+                "/v1/webhooks",
+                None,
+                [200, 403, 403, 403, 403, 403, 403, 403, NONE],
+            ),
+            (
+                "DELETE",
+                "/v1/webhooks/{id}",
+                webhook_path.as_str(),
+                None,
+                [204, 403, 403, 403, 403, 403, 403, 403, NONE],
             ),
             // A visit at the county's enterprise, linked to no ticket: its liaison, the
             // enterprise, supervisors and admins read it; officers only through a ticket.

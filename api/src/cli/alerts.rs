@@ -23,7 +23,7 @@ use crate::config::Config;
 use crate::rules::RulesCache;
 use crate::server::{mailer, open_pool, run_migrations, worker_settings};
 use crate::usecase::bootstrap;
-use crate::workers::{self, SendReport};
+use crate::workers;
 
 #[derive(Debug, Args)]
 pub struct AlertsArgs {
@@ -34,7 +34,8 @@ pub struct AlertsArgs {
 #[derive(Debug, Subcommand)]
 pub enum AlertsCommand {
     /// One scanner pass and one sender pass, as of now or `--at`, then a JSON summary
-    /// {"scanned", "alerts", "sent", "failed", "dead", …} on stdout.
+    /// {"scanned", "alerts", "sent", "failed", "dead", …} on stdout (sent, failed and dead
+    /// count outbox rows of both kinds, mail and webhooks).
     RunOnce(RunOnceArgs),
 }
 
@@ -62,6 +63,7 @@ struct Summary {
     queued: usize,
     escalated: usize,
     closed: usize,
+    /// Outbox rows (mail and webhooks) sent, failed and to be tried again, and dead.
     sent: usize,
     failed: usize,
     dead: usize,
@@ -119,15 +121,17 @@ async fn pass(
     let scanned = workers::scan_pass(&pool, rules, &settings, at)
         .await
         .map_err(|e| format!("scanner: {e}"))?;
-    let sent = match mailer(config).map_err(|e| e.to_string())? {
-        Some(mailer) => workers::send_pass(&pool, &mailer, &settings, at, None, None)
-            .await
-            .map_err(|e| format!("sender: {e}"))?,
-        None => {
-            eprintln!("jiban: JIBAN_SMTP_URL is not set: nothing sent, the mail stays queued");
-            SendReport::default()
-        }
-    };
+    let mail = mailer(config).map_err(|e| e.to_string())?;
+    if mail.is_none() {
+        eprintln!(
+            "jiban: JIBAN_SMTP_URL is not set: no mail sent, it stays queued (webhooks are \
+             delivered)"
+        );
+    }
+    let senders = workers::Senders::new(mail, &settings);
+    let sent = workers::send_pass(&pool, &senders, &settings, at, None, None)
+        .await
+        .map_err(|e| format!("sender: {e}"))?;
     let summary = Summary {
         at: local_rfc3339(at),
         scanned: scanned.scanned,

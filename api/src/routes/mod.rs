@@ -18,6 +18,7 @@ pub mod stats;
 pub mod tickets;
 pub mod users;
 pub mod visits;
+pub mod webhooks;
 
 use actix_web::web;
 
@@ -34,4 +35,5 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     notifications::configure(cfg);
     visits::configure(cfg);
     stats::configure(cfg);
+    webhooks::configure(cfg);
 }

@@ -18,3 +18,4 @@ pub mod stats;
 pub mod tickets;
 pub mod users;
 pub mod visits;
+pub mod webhooks;

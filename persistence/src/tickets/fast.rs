@@ -1,12 +1,12 @@
 //! Filing a ticket on PostgreSQL in one statement.
 //!
 //! A create writes the ticket, its statistics row (`crate::stats`), its search row
-//! (`search.rs`), its first event and one outbox row per recipient of the new-ticket
-//! notice. Round trips dominate its cost (DEPENDENCIES.md, "What makes a create fast"),
+//! (`search.rs`), its first event, one outbox row per recipient of the new-ticket
+//! notice and one per webhook subscribed to `ticket.submitted` (`crate::webhooks`). Round trips dominate its cost (DEPENDENCIES.md, "What makes a create fast"),
 //! so on PostgreSQL these are one
 //! data-modifying CTE: the recipients are selected inside it (the department's active
 //! officers, or the supervisors), and the enterprise's name is put into the mail there
-//! too. The statement's text never changes, so diesel prepares it once per connection (a
+//! too; so are the webhooks subscribed (none, mostly: the CTE then reads an empty table). The statement's text never changes, so diesel prepares it once per connection (a
 //! static `QueryId`); `diesel::sql_query` would be parsed and planned on every create.
 //! SQLite needs none of this: its "round trips" are function calls.
 
@@ -34,12 +34,25 @@ pub(crate) struct Announcement<'a> {
     pub now: DbInstant,
 }
 
+/// The new ticket's delivery to every webhook subscribed to it: `ticket.submitted` is
+/// public and read whole, so every subscriber gets the same body
+/// (`jiban_domain::webhook::delivery`).
+pub(crate) struct Submitted<'a> {
+    /// The dedupe key after `webhook:<webhook id>` (`webhooks::entry_key_suffix`).
+    pub key_suffix: String,
+    pub event: &'a str,
+    pub body: &'a str,
+    /// The subscriptions that cover it: the event itself, `ticket.*` and `*`.
+    pub covering: [&'a str; 3],
+}
+
 pub(crate) struct CreateStatement<'a> {
     pub ticket: &'a TicketRow,
     pub event: &'a NewEventRow,
     pub stats: &'a StatRow,
     pub search: &'a Indexed,
     pub announcement: Announcement<'a>,
+    pub webhooks: Submitted<'a>,
 }
 
 /// The statement's identity for diesel's prepared-statement cache.
@@ -190,8 +203,34 @@ impl QueryFragment<Pg> for CreateStatement<'_> {
         out.push_bind_param::<Array<Text>, _>(&s.grams)?;
 
         let a = &self.announcement;
+        let w = &self.webhooks;
         out.push_sql(
-            " FROM t) INSERT INTO outbox (id, dedupe_key, kind, recipient, subject, body, \
+            " FROM t), wh AS (INSERT INTO outbox (id, dedupe_key, kind, recipient, subject, \
+             body, payload, ticket_id, status, attempts, next_attempt_at, created_at, \
+             webhook_id) SELECT gen_random_uuid(), 'webhook:' || w.id::text || ",
+        );
+        out.push_bind_param::<Text, _>(&w.key_suffix)?;
+        out.push_sql(", 'webhook', w.url, ");
+        out.push_bind_param::<Text, _>(w.event)?;
+        out.push_sql(", ");
+        out.push_bind_param::<Text, _>(w.body)?;
+        out.push_sql(", NULL, t.id, 'pending', 0, ");
+        out.push_bind_param::<UtcTime, _>(&a.now)?;
+        out.push_sql(", ");
+        out.push_bind_param::<UtcTime, _>(&a.now)?;
+        out.push_sql(
+            ", w.id FROM t, webhooks w WHERE w.deleted_at IS NULL AND EXISTS (SELECT 1 \
+             FROM webhook_events we WHERE we.webhook_id = w.id AND we.event IN (",
+        );
+        for (i, name) in w.covering.iter().enumerate() {
+            if i > 0 {
+                out.push_sql(", ");
+            }
+            out.push_bind_param::<Text, _>(*name)?;
+        }
+        out.push_sql(")) ON CONFLICT (dedupe_key) DO NOTHING)");
+        out.push_sql(
+            " INSERT INTO outbox (id, dedupe_key, kind, recipient, subject, body, \
              payload, ticket_id, status, attempts, next_attempt_at, created_at) \
              SELECT gen_random_uuid(), ",
         );

@@ -189,6 +189,8 @@ fn insert_new(
                 Audience::Supervisors => ("supervisor", None),
                 _ => return Err(StoreError::Other("a new ticket goes to officers".into()).into()),
             };
+            let delivery = jiban_domain::webhook::delivery(created, 1, event, false)
+                .ok_or_else(|| StoreError::Other("a new ticket is public".into()))?;
             let statement = fast::CreateStatement {
                 ticket: &row,
                 event: &NewEventRow::new(created, 1, event)?,
@@ -201,6 +203,12 @@ fn insert_new(
                     role,
                     department_id: department,
                     now: now.into(),
+                },
+                webhooks: fast::Submitted {
+                    key_suffix: crate::webhooks::entry_key_suffix(created.id.as_uuid(), 1),
+                    event: &delivery.event,
+                    body: &delivery.body,
+                    covering: jiban_domain::webhook::covering(&delivery.event),
                 },
             };
             statement.execute(c).map(|_| ())
@@ -388,6 +396,9 @@ fn append(
         DbConnection::Pg(c) => insert.execute(c)?,
         DbConnection::Sqlite(c) => insert.execute(c)?,
     };
+    // Every entry appended is delivered to the webhooks subscribed to it, in this
+    // transaction (DESIGN.md section 5).
+    crate::webhooks::enqueue_events(conn, ticket, last_seq + 1, events)?;
     Ok(())
 }
 

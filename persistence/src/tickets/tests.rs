@@ -1593,3 +1593,172 @@ both_backends!(a_text_is_found_in_recent_tickets_then_older_ones, |db| {
         );
     }
 });
+
+// Webhooks (issue 10, point 4): every entry appended, by a create (PostgreSQL's one
+// statement too), a command or the scanner, is queued once per webhook subscribed to it,
+// in the same transaction; an internal entry only for a webhook that chose
+// include_internal; a deleted webhook gets nothing.
+both_backends!(each_event_is_queued_once_per_subscribed_webhook, |db| {
+    use crate::outbox::{Message, OutboxKind};
+    use crate::webhooks::{self, NewWebhook};
+    let mut conn = db.conn();
+    let county = County::new(&mut conn);
+    let mut hook = |events: &[&str], include_internal: bool| {
+        webhooks::insert(
+            &mut conn,
+            &NewWebhook {
+                id: uuid::Uuid::now_v7(),
+                url: format!("https://hooks.example.gov.cn/{}", uuid::Uuid::new_v4()),
+                events: events.iter().map(|e| e.to_string()).collect(),
+                secret: "whsec_test".into(),
+                include_internal,
+                created_by: None,
+                created_at: at(2026, 3, 1, 0, 0),
+            },
+        )
+        .unwrap()
+        .id
+    };
+    let everything = hook(&["*"], false);
+    let with_internal = hook(&["ticket.commented", "alert.*"], true);
+    let resolved = hook(&["ticket.resolved"], false);
+    let deleted = hook(&["*"], true);
+    webhooks::delete(&mut conn, deleted, at(2026, 3, 1, 0, 0)).unwrap();
+
+    let t = county.file(&mut conn, "utilities", at(2026, 3, 2, 9, 0));
+    let ctx = county.ctx();
+    let t = execute(
+        &mut conn,
+        t.id,
+        Some(1),
+        accept(),
+        &county.officer,
+        at(2026, 3, 2, 9, 5),
+        ctx,
+    )
+    .unwrap();
+    for (body, internal) in [("内部：供电所检修中", true), ("已联系供电所", false)] {
+        let comment = Command::Comment {
+            body: Body::parse(body).unwrap(),
+            internal,
+        };
+        execute(
+            &mut conn,
+            t.id,
+            None,
+            comment,
+            &county.officer,
+            at(2026, 3, 2, 9, 6),
+            ctx,
+        )
+        .unwrap();
+    }
+    let resolve = Command::Resolve {
+        result: ResultText::parse("已协调供电公司恢复厂区供电。").unwrap(),
+    };
+    let t = execute(
+        &mut conn,
+        t.id,
+        Some(2),
+        resolve,
+        &county.officer,
+        at(2026, 3, 3, 9, 0),
+        ctx,
+    )
+    .unwrap();
+
+    let deliveries = |conn: &mut DbConnection, webhook: uuid::Uuid| -> Vec<Message> {
+        let mut rows: Vec<Message> = outbox::list(conn, None, 10_000)
+            .unwrap()
+            .into_iter()
+            .filter(|m| m.webhook_id == Some(webhook))
+            .collect();
+        rows.sort_by(|a, b| a.dedupe_key.cmp(&b.dedupe_key));
+        rows
+    };
+    let seqs_of = |rows: &[Message]| -> Vec<(String, u64)> {
+        rows.iter()
+            .map(|m| {
+                let body: serde_json::Value = serde_json::from_str(&m.body).unwrap();
+                assert_eq!(m.kind, OutboxKind::Webhook);
+                assert_eq!(body["event"], m.subject.as_str());
+                assert_eq!(body["ticket"]["id"], t.id.to_string());
+                (m.subject.clone(), body["entry"]["seq"].as_u64().unwrap())
+            })
+            .collect()
+    };
+    let all = deliveries(&mut conn, everything);
+    assert_eq!(
+        seqs_of(&all),
+        [
+            ("ticket.submitted".to_owned(), 1),
+            ("ticket.accepted".to_owned(), 2),
+            ("ticket.commented".to_owned(), 4),
+            ("ticket.resolved".to_owned(), 5),
+        ],
+        "the internal note (seq 3) is not for a webhook without include_internal"
+    );
+    assert_eq!(
+        all[0].dedupe_key,
+        format!("webhook:{everything}:ticket:{}:1", t.id),
+        "the same key on both backends (PostgreSQL's create builds it in SQL)"
+    );
+    assert!(all.iter().all(|m| m.ticket_id == Some(t.id.as_uuid())));
+    let notes = deliveries(&mut conn, with_internal);
+    assert_eq!(
+        seqs_of(&notes),
+        [
+            ("ticket.commented".to_owned(), 3),
+            ("ticket.commented".to_owned(), 4)
+        ]
+    );
+    let note: serde_json::Value = serde_json::from_str(&notes[0].body).unwrap();
+    assert_eq!(note["entry"]["data"]["body"], "内部：供电所检修中");
+    assert_eq!(note["entry"]["internal"], true);
+    assert_eq!(
+        seqs_of(&deliveries(&mut conn, resolved)),
+        [("ticket.resolved".to_owned(), 5)]
+    );
+    assert!(deliveries(&mut conn, deleted).is_empty());
+
+    // Queuing the same entries again queues nothing.
+    let (stored, _) = events(&mut conn, t.id, &county.supervisor, 100, None).unwrap();
+    let timeline: Vec<Event> = stored.iter().map(|e| e.to_event().unwrap()).collect();
+    assert_eq!(
+        crate::webhooks::enqueue_events(&mut conn, &t, 1, &timeline).unwrap(),
+        0
+    );
+
+    // The scanner's alerts go to the webhook of alert.*, each once, as alerts; the
+    // escalation (internal) to nobody here.
+    let waiting = county.file(&mut conn, "land", at(2026, 3, 2, 9, 0));
+    scan(&mut conn, at(2026, 3, 20, 9, 0), ctx, 10, 10).unwrap();
+    scan(&mut conn, at(2026, 3, 21, 9, 0), ctx, 10, 10).unwrap();
+    let alerts: Vec<Message> = deliveries(&mut conn, with_internal)
+        .into_iter()
+        .filter(|m| m.ticket_id == Some(waiting.id.as_uuid()))
+        .collect();
+    assert_eq!(alerts.len(), 9, "three deadlines, three levels each");
+    assert!(alerts.iter().all(|m| {
+        m.subject.starts_with("alert.")
+            && m.dedupe_key
+                .starts_with(&format!("webhook:{with_internal}:alert:"))
+    }));
+    let escalation = alerts
+        .iter()
+        .find(|m| m.subject == "alert.escalation")
+        .unwrap();
+    let body: serde_json::Value = serde_json::from_str(&escalation.body).unwrap();
+    assert_eq!(body["alert"]["level"], "escalation");
+    assert_eq!(body["ticket"]["number"], waiting.number.to_string());
+    let public: Vec<String> = deliveries(&mut conn, everything)
+        .into_iter()
+        .filter(|m| m.ticket_id == Some(waiting.id.as_uuid()))
+        .map(|m| m.subject)
+        .collect();
+    assert_eq!(
+        public,
+        ["ticket.submitted"],
+        "alerts and escalations are internal"
+    );
+});

@@ -755,6 +755,7 @@ fn snapshot(server: &TestServer, w: &World) -> Value {
         "/v1/visits?limit=100",
         "/v1/notifications?limit=100",
         "/v1/alerts?limit=100",
+        "/v1/webhooks",
     ] {
         read(path, admin);
     }
@@ -1206,8 +1207,38 @@ fn routes(server: &TestServer, w: &World) -> Vec<Route> {
             admin,
         )
         .bad_ids("/v1/notifications/", "/retry"),
+        // Webhooks: a public address (no lookup), subscribed to an event this test never
+        // causes, so nothing is sent anywhere.
+        Route::new("POST", "/v1/webhooks", "/v1/webhooks".to_owned(), admin)
+            .body(webhook(), 201)
+            .extra(
+                "a URL to a private address",
+                json!({"url": "http://10.0.0.8/hook", "events": ["*"]}),
+                named_code("/url", "forbidden_address"),
+            )
+            .extra(
+                "an internal event without include_internal",
+                json!({"url": "https://8.8.8.8/hook", "events": ["alert.overdue"]}),
+                named_code("/events/0", "internal_event"),
+            ),
+        {
+            let made = server.post("/v1/webhooks", admin, webhook());
+            assert_eq!(made.status, 201, "{}", made.body);
+            let path = format!("/v1/webhooks/{}", made.json()["id"].as_str().unwrap());
+            let mut r = Route::new("DELETE", "/v1/webhooks/{id}", path, admin)
+                .bad_ids("/v1/webhooks/", "");
+            r.success = Some(204);
+            r
+        },
     ]);
     routes
+}
+
+/// A webhook the admin may register: a public address, no lookup, and an event the table
+/// never causes.
+fn webhook() -> Value {
+    json!({"url": "https://8.8.8.8/jiban-bad-input",
+           "events": ["ticket.deadlines_recomputed"], "include_internal": true})
 }
 
 /// Which group a route belongs to, for the before/after comparisons.

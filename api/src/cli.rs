@@ -1,5 +1,5 @@
 //! The `jiban` command line (DESIGN.md section 8): serve, migrate, deadline, alerts
-//! run-once, user add. Each subcommand is a module with its arguments and a `run` that returns the process's exit status.
+//! run-once, user add, import. Each subcommand is a module with its arguments and a `run` that returns the process's exit status.
 //!
 //! Bad arguments are clap errors (a message on stderr, exit status 2): the value parsers
 //! of each subcommand say what is wrong and which form is accepted. A bad configuration
@@ -7,6 +7,7 @@
 
 mod alerts;
 mod deadline;
+mod import;
 mod user;
 
 use std::process::ExitCode;
@@ -16,6 +17,7 @@ use clap::{Parser, Subcommand};
 use crate::config::Config;
 
 pub use deadline::{DeadlineArgs, DeadlineReport, compute_deadlines};
+pub use import::{FileArg, ImportArgs, ImportCommand};
 pub use user::{AddArgs, UserArgs, UserCommand};
 
 /// Jiban (即办): enterprise complaints and service requests under statutory deadlines.
@@ -42,6 +44,10 @@ pub enum Command {
     /// Manage users from the server's shell: `jiban user add` creates one (e.g. an admin
     /// to replace a lost one).
     User(UserArgs),
+    /// Import a CSV file of enterprises or users, all lines or none: `jiban import
+    /// enterprises FILE.csv`, `jiban import users FILE.csv` (columns: the JSON create
+    /// body's fields; docs/API.md, "Importing").
+    Import(ImportArgs),
 }
 
 /// Parses the process's arguments and runs the subcommand. On bad arguments clap prints
@@ -66,6 +72,13 @@ pub fn run(cli: Cli) -> ExitCode {
         },
         Command::User(args) => match Config::from_env() {
             Ok(config) => user::run(&args, config),
+            Err(e) => {
+                eprintln!("jiban: configuration: {e}");
+                ExitCode::from(2)
+            }
+        },
+        Command::Import(args) => match Config::from_env() {
+            Ok(config) => import::run(&args, config),
             Err(e) => {
                 eprintln!("jiban: configuration: {e}");
                 ExitCode::from(2)

@@ -21,7 +21,10 @@ use validator::{Validate, ValidationErrors, ValidationErrorsKind};
 
 use crate::problem::{self, ApiError, FieldError};
 
+mod csv_body;
 mod strict;
+
+pub use csv_body::{CsvBody, is_csv};
 
 /// The largest request body accepted (DESIGN.md section 7: 413 above 64 KiB).
 pub const BODY_LIMIT: usize = 64 * 1024;

@@ -7,6 +7,7 @@
 //! - [`auth`]: access and refresh tokens, passwords, the principal cache and the
 //!   [`auth::Authenticated`] extractor that yields the domain's `Actor`;
 //! - [`problem`], [`extract`]: problem+json errors and request bodies;
+//! - [`import`]: CSV imports of enterprises and users (`jiban import`, `text/csv` bodies);
 //! - [`ratelimit`]: the per-user, per-node write rate limit;
 //! - [`mail`]: notifications over SMTP (lettre, rustls), with what a failure means;
 //! - [`webhook`]: webhook deliveries (signed POSTs to checked, pinned addresses);
@@ -18,6 +19,7 @@ pub mod cli;
 pub mod config;
 pub mod db;
 pub mod extract;
+pub mod import;
 pub mod limits;
 pub mod mail;
 pub mod metrics;

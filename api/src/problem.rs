@@ -28,14 +28,21 @@ pub const PROBLEM_JSON: &str = "application/problem+json";
 /// Each problem type is `PROBLEM_TYPE_BASE` + its code; docs/API.md lists them.
 pub const PROBLEM_TYPE_BASE: &str = "https://jiban.dev/problems/";
 
-/// One invalid input: a body field (`pointer`, RFC 6901, e.g. `/days/3/date`) or a query
-/// or path parameter (`parameter`).
+/// One invalid input: a body field (`pointer`, RFC 6901, e.g. `/days/3/date`), a query
+/// or path parameter (`parameter`), or a line of an imported CSV file (`line`, with the
+/// column's name in `field` when the fault is in one cell; [`crate::import`]).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct FieldError {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub pointer: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub parameter: Option<String>,
+    /// The line of a CSV file, as a spreadsheet numbers it (the header is line 1).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub line: Option<u64>,
+    /// The CSV column at fault on `line`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub field: Option<String>,
     pub code: Cow<'static, str>,
     pub detail: String,
 }
@@ -50,6 +57,8 @@ impl FieldError {
         FieldError {
             pointer: Some(pointer.into()),
             parameter: None,
+            line: None,
+            field: None,
             code: code.into(),
             detail: detail.into(),
         }
@@ -64,6 +73,25 @@ impl FieldError {
         FieldError {
             pointer: None,
             parameter: Some(name.into()),
+            line: None,
+            field: None,
+            code: code.into(),
+            detail: detail.into(),
+        }
+    }
+
+    /// A line of an imported CSV file, and the column at fault if the fault is in a cell.
+    pub fn line(
+        line: u64,
+        field: Option<&str>,
+        code: impl Into<Cow<'static, str>>,
+        detail: impl Into<String>,
+    ) -> Self {
+        FieldError {
+            pointer: None,
+            parameter: None,
+            line: Some(line),
+            field: field.map(str::to_owned),
             code: code.into(),
             detail: detail.into(),
         }
@@ -163,6 +191,39 @@ impl ApiError {
         e
     }
 
+    /// 422 listing every bad line of an imported CSV file ([`FieldError::line`]); nothing
+    /// was written.
+    pub fn invalid_lines(mut errors: Vec<FieldError>) -> Self {
+        // By line, and within a line in the order found; one entry per cell (the first
+        // found, as `Fields` keeps one per pointer).
+        errors.sort_by_key(|e| e.line);
+        let mut seen = std::collections::HashSet::new();
+        errors.retain(|e| e.field.is_none() || seen.insert((e.line, e.field.clone())));
+        let lines = {
+            let mut lines: Vec<Option<u64>> = errors.iter().map(|e| e.line).collect();
+            lines.dedup();
+            lines.len()
+        };
+        let detail = match errors.as_slice() {
+            [one] => {
+                let at = match (one.line, &one.field) {
+                    (Some(line), Some(field)) => format!("line {line}, field {field}"),
+                    (Some(line), None) => format!("line {line}"),
+                    _ => "the file".to_owned(),
+                };
+                format!("{at}: {}; nothing was imported", one.detail)
+            }
+            _ if lines == 1 => format!(
+                "{} errors on one line of the file; nothing was imported",
+                errors.len()
+            ),
+            _ => format!("{lines} lines of the file are invalid; nothing was imported"),
+        };
+        let mut e = Self::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_input", detail);
+        e.0.errors = errors;
+        e
+    }
+
     /// 422 for one body field.
     pub fn invalid_field(
         pointer: impl Into<String>,
@@ -226,6 +287,10 @@ impl ApiError {
 
     pub fn code(&self) -> &str {
         &self.0.code
+    }
+
+    pub fn detail(&self) -> &str {
+        &self.0.detail
     }
 
     pub fn errors(&self) -> &[FieldError] {
@@ -420,13 +485,21 @@ fn query_problem(message: &str) -> ApiError {
 }
 
 pub fn payload_too_large() -> ApiError {
+    body_too_large(crate::extract::BODY_LIMIT)
+}
+
+/// 413 `payload_too_large` for a body over `limit` bytes (64 KiB for JSON, more for a CSV
+/// import).
+pub fn body_too_large(limit: usize) -> ApiError {
+    let size = if limit.is_multiple_of(1024 * 1024) {
+        format!("{} MiB", limit / (1024 * 1024))
+    } else {
+        format!("{} KiB", limit / 1024)
+    };
     ApiError::new(
         StatusCode::PAYLOAD_TOO_LARGE,
         "payload_too_large",
-        format!(
-            "the request body is larger than {} KiB",
-            crate::extract::BODY_LIMIT / 1024
-        ),
+        format!("the request body is larger than {size}"),
     )
 }
 

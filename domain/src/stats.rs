@@ -25,14 +25,14 @@ use std::collections::BTreeMap;
 use std::fmt;
 use std::str::FromStr;
 
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{DateTime, Datelike, Days, Months, NaiveDate, Utc};
 use serde::{Deserialize, Serialize, Serializer};
 use thiserror::Error;
 
 use crate::deadline::calendar::start_of_day;
 use crate::ticket::rules::IN_HAND;
 use crate::ticket::{CloseReason, Event, EventData, Outcome, Rating, Status, Ticket, evolve};
-use crate::values::{DepartmentId, RatingLevel, TicketId, UserId};
+use crate::values::{DepartmentId, RatingLevel, TicketId, UserId, ValueError};
 
 // ---------------------------------------------------------------------------------------
 // The period
@@ -83,6 +83,110 @@ impl Period {
     pub fn contains(&self, at: DateTime<Utc>) -> bool {
         self.starts_at() <= at && at < self.ends_at()
     }
+
+    /// The period cut into `bucket`s, in order, each clipped to the period: by week, a
+    /// period from a Wednesday starts with a bucket of five days. None for an empty period.
+    pub fn buckets(&self, bucket: Bucket) -> Vec<Period> {
+        let mut buckets = Vec::new();
+        let mut from = self.from;
+        while from < self.to {
+            let to = bucket.after(from).min(self.to);
+            buckets.push(Period { from, to });
+            from = to;
+        }
+        buckets
+    }
+}
+
+/// How a trend cuts its period (`GET /v1/stats/trend`, DESIGN.md section 7): days, weeks
+/// from Monday to Sunday (ISO 8601, as Chinese calendars show them), or calendar months,
+/// all of days in +08:00 like the period.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Bucket {
+    Day,
+    Week,
+    Month,
+}
+
+impl Bucket {
+    const NAMES: &'static [&'static str] = &["day", "week", "month"];
+
+    /// The first day of the bucket holding `date`.
+    pub fn start_of(self, date: NaiveDate) -> NaiveDate {
+        match self {
+            Bucket::Day => date,
+            Bucket::Week => date - Days::new(u64::from(date.weekday().num_days_from_monday())),
+            Bucket::Month => date.with_day(1).expect("every month has a first day"),
+        }
+    }
+
+    /// The first day of the next bucket after the one holding `date`.
+    pub fn after(self, date: NaiveDate) -> NaiveDate {
+        let start = self.start_of(date);
+        match self {
+            Bucket::Day => start + Days::new(1),
+            Bucket::Week => start + Days::new(7),
+            Bucket::Month => start + Months::new(1),
+        }
+    }
+}
+
+impl FromStr for Bucket {
+    type Err = ValueError;
+
+    fn from_str(s: &str) -> Result<Bucket, ValueError> {
+        match s {
+            "day" => Ok(Bucket::Day),
+            "week" => Ok(Bucket::Week),
+            "month" => Ok(Bucket::Month),
+            _ => Err(ValueError::NotOneOf {
+                allowed: Bucket::NAMES,
+            }),
+        }
+    }
+}
+
+/// The trend of DESIGN.md section 7 (`GET /v1/stats/trend`): for each bucket of `period`,
+/// empty ones included, the tally of the tickets received in it (each bucket a period of
+/// section 6 of its own, so its rates are section 6's). The definition that
+/// [`roll_up`] of SQL's per-day counts must reproduce.
+pub fn trend<'a>(
+    facts: impl IntoIterator<Item = &'a TicketFacts>,
+    period: &Period,
+    bucket: Bucket,
+) -> Vec<(Period, Tally)> {
+    let facts: Vec<&TicketFacts> = facts.into_iter().collect();
+    period
+        .buckets(bucket)
+        .into_iter()
+        .map(|b| {
+            let mut tally = Tally::default();
+            for f in facts.iter().filter(|f| b.contains(f.received_at)) {
+                tally.add(f);
+            }
+            (b, tally)
+        })
+        .collect()
+}
+
+/// The trend from the tallies of single days (in +08:00; days without tickets may be
+/// missing), as SQL counts them: counts add up, so each bucket is the sum of its days.
+pub fn roll_up(
+    days: &BTreeMap<NaiveDate, Tally>,
+    period: &Period,
+    bucket: Bucket,
+) -> Vec<(Period, Tally)> {
+    period
+        .buckets(bucket)
+        .into_iter()
+        .map(|b| {
+            let mut tally = Tally::default();
+            for day in days.range(b.from..b.to).map(|(_, t)| t) {
+                tally.merge(day);
+            }
+            (b, tally)
+        })
+        .collect()
 }
 
 // ---------------------------------------------------------------------------------------
@@ -1567,6 +1671,55 @@ mod tests {
         assert_eq!(totals[&Some(c.d1)].tally.received, 1);
     }
 
+    /// `GET /v1/stats/trend` (DESIGN.md section 7): days, weeks from Monday and calendar
+    /// months of the county, each bucket clipped to the period.
+    #[test]
+    fn buckets_cut_the_period_by_the_county_calendar() {
+        let day = |m, d| NaiveDate::from_ymd_opt(2026, m, d).unwrap();
+        let period = |a, b| Period::new(a, b).unwrap();
+        // 2026-03-04 is a Wednesday.
+        assert_eq!(
+            period(day(3, 4), day(3, 20)).buckets(Bucket::Week),
+            vec![
+                period(day(3, 4), day(3, 9)),
+                period(day(3, 9), day(3, 16)),
+                period(day(3, 16), day(3, 20)),
+            ]
+        );
+        assert_eq!(
+            period(day(1, 15), day(3, 2)).buckets(Bucket::Month),
+            vec![
+                period(day(1, 15), day(2, 1)),
+                period(day(2, 1), day(3, 1)),
+                period(day(3, 1), day(3, 2)),
+            ]
+        );
+        assert_eq!(
+            period(day(2, 27), day(3, 2)).buckets(Bucket::Day),
+            vec![
+                period(day(2, 27), day(2, 28)),
+                period(day(2, 28), day(3, 1)),
+                period(day(3, 1), day(3, 2)),
+            ]
+        );
+        assert!(period(day(3, 4), day(3, 4)).buckets(Bucket::Day).is_empty());
+        // A Sunday belongs to the week that began the Monday before.
+        assert_eq!(Bucket::Week.start_of(day(3, 8)), day(3, 2));
+        assert_eq!(Bucket::Week.start_of(day(3, 9)), day(3, 9));
+        assert_eq!(
+            Bucket::Month.after(day(12, 31)),
+            NaiveDate::from_ymd_opt(2027, 1, 1).unwrap()
+        );
+        assert_eq!("week".parse::<Bucket>(), Ok(Bucket::Week));
+        for bad in ["Week", "year", "", "day "] {
+            assert_eq!(
+                bad.parse::<Bucket>().map_err(|e| e.code()),
+                Err("unknown_value"),
+                "{bad:?}"
+            );
+        }
+    }
+
     // ----- weights and ranking -----------------------------------------------------------
 
     /// DESIGN.md section 6: weights configurable, default 10/50/40; they must add up to
@@ -1858,6 +2011,44 @@ mod tests {
                 .into_iter().flatten()
             {
                 prop_assert!(r.ten_thousandths() <= Rate::SCALE);
+            }
+        }
+
+        /// SQL counts a trend per day in +08:00 and the buckets add those days up: for
+        /// tickets received at any instants, and any period, that is the definition, bucket
+        /// by bucket, empty buckets included, and the buckets add up to the period.
+        #[test]
+        fn a_trend_rolled_up_from_days_is_the_definition(
+            offsets in prop::collection::vec(0i64..(100 * 24 * 60), 0..40),
+            start in 0u64..60,
+            length in 0u64..60,
+        ) {
+            let c = County::new();
+            let facts: Vec<TicketFacts> = offsets
+                .iter()
+                .enumerate()
+                .map(|(i, m)| {
+                    let filed = at(1, 0, 0) - Duration::days(10) + Duration::minutes(*m);
+                    c.complaint(i as u64 + 1, filed).facts(filed + Duration::days(200))
+                })
+                .collect();
+            let mut days: BTreeMap<NaiveDate, Tally> = BTreeMap::new();
+            for f in &facts {
+                days.entry(crate::deadline::calendar::local_date(f.received_at))
+                    .or_default()
+                    .add(f);
+            }
+            let from = NaiveDate::from_ymd_opt(2026, 2, 15).unwrap() + Days::new(start);
+            let period = Period::new(from, from + Days::new(length)).unwrap();
+            for bucket in [Bucket::Day, Bucket::Week, Bucket::Month] {
+                let rolled = roll_up(&days, &period, bucket);
+                prop_assert_eq!(&rolled, &trend(&facts, &period, bucket));
+                let mut all = Tally::default();
+                for (_, t) in &rolled {
+                    all.merge(t);
+                }
+                let whole = totals_by(&facts, &period, |_| ()).get(&()).map(|t| t.tally);
+                prop_assert_eq!(all, whole.unwrap_or_default());
             }
         }
 

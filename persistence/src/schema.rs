@@ -347,6 +347,7 @@ diesel::table! {
         rating_tenths -> Integer,
         minutes_to_contact -> Nullable<BigInt>,
         minutes_to_outcome -> Nullable<BigInt>,
+        changed -> BigInt,
     }
 }
 

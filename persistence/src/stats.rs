@@ -9,10 +9,12 @@
 
 use std::collections::BTreeMap;
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use diesel::prelude::*;
-use diesel::sql_types::{BigInt, Nullable};
-use jiban_domain::stats::{FirstRound, Medians, Period, Tally, TicketFacts, Totals};
+use diesel::sql_types::{BigInt, Nullable, Text};
+use jiban_domain::stats::{
+    Bucket, FirstRound, Medians, Period, Tally, TicketFacts, Totals, roll_up,
+};
 use jiban_domain::values::{DepartmentId, UserId};
 
 use crate::conn::{Backend, DbConnection, write_tx};
@@ -68,10 +70,9 @@ pub fn officers(
         .collect())
 }
 
+/// A group's counts as [`SUMS`] selects them.
 #[derive(QueryableByName)]
 struct TallyRow {
-    #[diesel(sql_type = Nullable<Uuid>)]
-    key: Option<DbUuid>,
     #[diesel(sql_type = BigInt)]
     received: i64,
     #[diesel(sql_type = BigInt)]
@@ -118,6 +119,38 @@ impl TallyRow {
     }
 }
 
+/// The counts of one department or officer.
+#[derive(QueryableByName)]
+struct KeyedRow {
+    #[diesel(sql_type = Nullable<Uuid>)]
+    key: Option<DbUuid>,
+    #[diesel(embed)]
+    counts: TallyRow,
+}
+
+/// The counts of one day in +08:00, `YYYY-MM-DD`.
+#[derive(QueryableByName)]
+struct DayRow {
+    #[diesel(sql_type = Text)]
+    day: String,
+    #[diesel(embed)]
+    counts: TallyRow,
+}
+
+/// The select list of a group's counts ([`TallyRow`]): `overdue` is the placeholder of
+/// "now", for "overdue now".
+fn sums(overdue: &str) -> String {
+    format!(
+        "COUNT(*) AS received, SUM(disposed) AS disposed, \
+         SUM(accepted) AS accepted, SUM(withdrawn) AS withdrawn, \
+         SUM(responded_on_time) AS responded_on_time, SUM(resolved_now) AS resolved_now, \
+         SUM(has_outcome) AS with_outcome, SUM(rated) AS rated, \
+         SUM(rating_tenths) AS rating_score_tenths, SUM(on_time) AS on_time, \
+         SUM(CASE WHEN overdue_at <= {overdue} THEN 1 ELSE 0 END) AS overdue_now, \
+         SUM(supervised_now) AS supervised_now"
+    )
+}
+
 #[derive(QueryableByName)]
 struct MedianRow {
     #[diesel(sql_type = Nullable<Uuid>)]
@@ -144,15 +177,55 @@ impl Placeholders {
     }
 }
 
-/// The period's rows, and the department's when the group asks for one:
+/// The period's rows, and one department's when `department`:
 /// `received_at >= from AND received_at < to [AND department_id = d]`, served by
 /// `(received_at)` (or `(department_id, received_at)`).
-fn period_condition(p: &mut Placeholders, group: Group) -> String {
+fn period_condition(p: &mut Placeholders, department: bool) -> String {
     let mut sql = format!("received_at >= {} AND received_at < {}", p.next(), p.next());
-    if let Group::Officer(Some(_)) = group {
+    if department {
         sql.push_str(&format!(" AND department_id = {}", p.next()));
     }
     sql
+}
+
+/// Each group's counts: binds now, from, to and the department if `department`.
+fn counts_sql(pg: bool, key: &str, department: bool) -> String {
+    let mut p = Placeholders { pg, next: 0 };
+    let sums = sums(&p.next());
+    format!(
+        "SELECT {key} AS key, {sums} FROM ticket_stats WHERE {} GROUP BY {key}",
+        period_condition(&mut p, department)
+    )
+}
+
+/// Each group's lower median of `column`, the ⌈n/2⌉-th smallest value
+/// (`jiban_domain::stats::Medians`): binds from, to and the department if `department`.
+fn median_sql(pg: bool, key: &str, column: &str, department: bool) -> String {
+    let mut p = Placeholders { pg, next: 0 };
+    format!(
+        "SELECT key, minutes FROM (SELECT {key} AS key, {column} AS minutes, \
+         ROW_NUMBER() OVER (PARTITION BY {key} ORDER BY {column}) AS n, \
+         COUNT(*) OVER (PARTITION BY {key}) AS total \
+         FROM ticket_stats WHERE {} AND {column} IS NOT NULL) ranked \
+         WHERE n = (total + 1) / 2",
+        period_condition(&mut p, department)
+    )
+}
+
+/// Each day's counts, the day in the county (+08:00 all year: no daylight saving since
+/// 1991) as `YYYY-MM-DD`: binds now, from, to and the department if `department`.
+fn days_sql(pg: bool, department: bool) -> String {
+    let day = if pg {
+        "to_char((received_at AT TIME ZONE 'UTC') + interval '8 hours', 'YYYY-MM-DD')"
+    } else {
+        "date(received_at, '+8 hours')"
+    };
+    let mut p = Placeholders { pg, next: 0 };
+    let sums = sums(&p.next());
+    format!(
+        "SELECT {day} AS day, {sums} FROM ticket_stats WHERE {} GROUP BY 1",
+        period_condition(&mut p, department)
+    )
 }
 
 fn totals(
@@ -170,21 +243,8 @@ fn totals(
     };
     let key = group.column();
     let pg = conn.backend() == Backend::Postgres;
-    let counted: Vec<TallyRow> = on_backend!(conn, |c| {
-        let mut p = Placeholders { pg, next: 0 };
-        let overdue = p.next();
-        let sql = format!(
-            "SELECT {key} AS key, COUNT(*) AS received, SUM(disposed) AS disposed, \
-             SUM(accepted) AS accepted, SUM(withdrawn) AS withdrawn, \
-             SUM(responded_on_time) AS responded_on_time, SUM(resolved_now) AS resolved_now, \
-             SUM(has_outcome) AS with_outcome, SUM(rated) AS rated, \
-             SUM(rating_tenths) AS rating_score_tenths, SUM(on_time) AS on_time, \
-             SUM(CASE WHEN overdue_at <= {overdue} THEN 1 ELSE 0 END) AS overdue_now, \
-             SUM(supervised_now) AS supervised_now \
-             FROM ticket_stats WHERE {} GROUP BY {key}",
-            period_condition(&mut p, group)
-        );
-        let query = diesel::sql_query(sql)
+    let counted: Vec<KeyedRow> = on_backend!(conn, |c| {
+        let query = diesel::sql_query(counts_sql(pg, key, department.is_some()))
             .bind::<UtcTime, _>(now)
             .bind::<UtcTime, _>(from)
             .bind::<UtcTime, _>(to);
@@ -197,7 +257,7 @@ fn totals(
         .iter()
         .map(|row| {
             let totals = Totals {
-                tally: row.tally(),
+                tally: row.counts.tally(),
                 medians: Medians::default(),
             };
             (row.key, totals)
@@ -205,17 +265,7 @@ fn totals(
         .collect();
     for (column, contact) in [("minutes_to_contact", true), ("minutes_to_outcome", false)] {
         let medians: Vec<MedianRow> = on_backend!(conn, |c| {
-            let mut p = Placeholders { pg, next: 0 };
-            // The ⌈n/2⌉-th smallest value of each group: `jiban_domain::stats::Medians`.
-            let sql = format!(
-                "SELECT key, minutes FROM (SELECT {key} AS key, {column} AS minutes, \
-                 ROW_NUMBER() OVER (PARTITION BY {key} ORDER BY {column}) AS n, \
-                 COUNT(*) OVER (PARTITION BY {key}) AS total \
-                 FROM ticket_stats WHERE {} AND {column} IS NOT NULL) ranked \
-                 WHERE n = (total + 1) / 2",
-                period_condition(&mut p, group)
-            );
-            let query = diesel::sql_query(sql)
+            let query = diesel::sql_query(median_sql(pg, key, column, department.is_some()))
                 .bind::<UtcTime, _>(from)
                 .bind::<UtcTime, _>(to);
             match department {
@@ -235,6 +285,43 @@ fn totals(
         }
     }
     Ok(groups)
+}
+
+/// The trend (DESIGN.md section 7, `GET /v1/stats/trend`): the tally of each bucket of
+/// `period`, of the tickets `department` holds (all when `None`), empty buckets included.
+/// SQL counts each day in +08:00 (one row per day with tickets, through `received_at`);
+/// the domain adds the days up into buckets (`jiban_domain::stats::roll_up`).
+pub fn trend(
+    conn: &mut DbConnection,
+    period: &Period,
+    bucket: Bucket,
+    department: Option<DepartmentId>,
+    now: DateTime<Utc>,
+) -> Result<Vec<(Period, Tally)>, StoreError> {
+    let from = DbInstant::from(period.starts_at());
+    let to = DbInstant::from(period.ends_at());
+    let now = DbInstant::from(now);
+    let department = department.map(|d| DbUuid(d.as_uuid()));
+    let pg = conn.backend() == Backend::Postgres;
+    let rows: Vec<DayRow> = on_backend!(conn, |c| {
+        let query = diesel::sql_query(days_sql(pg, department.is_some()))
+            .bind::<UtcTime, _>(now)
+            .bind::<UtcTime, _>(from)
+            .bind::<UtcTime, _>(to);
+        match department {
+            Some(d) => query.bind::<Uuid, _>(d).load(c)?,
+            None => query.load(c)?,
+        }
+    });
+    let days = rows
+        .iter()
+        .map(|row| {
+            let day = NaiveDate::parse_from_str(&row.day, "%Y-%m-%d")
+                .map_err(|e| StoreError::Other(format!("a day {:?}: {e}", row.day)))?;
+            Ok((day, row.counts.tally()))
+        })
+        .collect::<Result<BTreeMap<_, _>, StoreError>>()?;
+    Ok(roll_up(&days, period, bucket))
 }
 
 /// Tickets per transaction of the backfill.
@@ -290,4 +377,96 @@ fn backfill_batch(conn: &mut DbConnection) -> Result<usize, StoreError> {
             .execute(conn)?;
     }
     Ok(pending.len())
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use diesel::connection::SimpleConnection;
+
+    use super::*;
+    use crate::testdb::TestDb;
+
+    #[derive(QueryableByName)]
+    struct PlanLine {
+        #[diesel(sql_type = Text, column_name = "QUERY PLAN")]
+        line: String,
+    }
+
+    /// PostgreSQL's plan of `sql` with its binds, as text, with sequential scans made a
+    /// last resort: on a test's few rows the planner would rightly read the table, so
+    /// this shows whether the statement, as written, can walk an index at all.
+    pub(crate) fn plan<'q>(
+        conn: &mut diesel::PgConnection,
+        query: diesel::query_builder::BoxedSqlQuery<
+            'q,
+            diesel::pg::Pg,
+            diesel::query_builder::SqlQuery,
+        >,
+    ) -> String {
+        conn.batch_execute("SET enable_seqscan = off").unwrap();
+        let lines: Vec<PlanLine> = query.load(conn).unwrap();
+        conn.batch_execute("RESET enable_seqscan").unwrap();
+        lines
+            .into_iter()
+            .map(|l| l.line)
+            .collect::<Vec<_>>()
+            .join("\n")
+    }
+
+    /// Issue 10, point 5: every statement of the statistics finds the period's rows
+    /// through `received_at` (or the department's `(department_id, received_at)`), never by
+    /// reading the whole history.
+    #[test]
+    fn postgres_statistics_read_the_period_through_an_index() {
+        let Some(db) = TestDb::postgres() else { return };
+        let mut pooled = db.conn();
+        let DbConnection::Pg(conn) = &mut *pooled else {
+            unreachable!("a PostgreSQL test database")
+        };
+        let at = |s: &str| DbInstant::from(s.parse::<DateTime<Utc>>().unwrap());
+        let (now, from, to) = (
+            at("2026-12-01T00:00:00Z"),
+            at("2026-10-31T16:00:00Z"),
+            at("2026-11-30T16:00:00Z"),
+        );
+        let department = DbUuid(uuid::Uuid::now_v7());
+        let mut statements = Vec::new();
+        for key in ["department_id", "assignee_id"] {
+            for with_department in [false, true] {
+                statements.push((
+                    counts_sql(true, key, with_department),
+                    true,
+                    with_department,
+                ));
+                for column in ["minutes_to_contact", "minutes_to_outcome"] {
+                    statements.push((
+                        median_sql(true, key, column, with_department),
+                        false,
+                        with_department,
+                    ));
+                }
+            }
+        }
+        for with_department in [false, true] {
+            statements.push((days_sql(true, with_department), true, with_department));
+        }
+        for (sql, binds_now, with_department) in statements {
+            let mut query = diesel::sql_query(format!("EXPLAIN {sql}")).into_boxed();
+            if binds_now {
+                query = query.bind::<UtcTime, _>(now);
+            }
+            query = query.bind::<UtcTime, _>(from).bind::<UtcTime, _>(to);
+            if with_department {
+                query = query.bind::<Uuid, _>(department);
+            }
+            let plan = plan(conn, query);
+            let index = if with_department {
+                "ticket_stats_department_id_idx"
+            } else {
+                "ticket_stats_received_at_idx"
+            };
+            assert!(plan.contains(index), "{sql}\n{plan}");
+            assert!(!plan.contains("Seq Scan"), "{sql}\n{plan}");
+        }
+    }
 }

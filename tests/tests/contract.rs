@@ -8,13 +8,25 @@ use jiban_tests::openapi::{Checked, METHODS, Operations, check, operations as do
 use jiban_tests::{Response, TestServer, both_backends};
 use serde_json::{Value, json};
 
+/// The Rust sources under `dir`, its folders' included.
+fn sources(dir: &std::path::Path) -> Vec<String> {
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir(dir).expect("a folder of api/src/routes") {
+        let path = entry.expect("an entry").path();
+        if path.is_dir() {
+            out.extend(sources(&path));
+        } else if path.extension().is_some_and(|e| e == "rs") {
+            out.push(std::fs::read_to_string(&path).expect("a source"));
+        }
+    }
+    out
+}
+
 /// What the server registers: every `web::resource("…")` of `api/src/routes/` with the
 /// methods routed on it. Read from the source, as the one place routes are declared.
 fn registered() -> Operations {
-    let dir = repo().join("api/src/routes");
     let mut out = Operations::new();
-    for entry in std::fs::read_dir(&dir).expect("api/src/routes") {
-        let source = std::fs::read_to_string(entry.expect("a file").path()).expect("a source");
+    for source in sources(&repo().join("api/src/routes")) {
         for chunk in source.split("web::resource(\"").skip(1) {
             let path = chunk.split('"').next().expect("a path");
             for method in METHODS {

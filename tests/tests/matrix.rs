@@ -418,6 +418,28 @@ both_backends!(
             ),
             (
                 "GET",
+                "/v1/stats/departments.csv",
+                "/v1/stats/departments.csv?from=2026-01-01&to=2026-02-01",
+                None,
+                [200, 200, 200, 200, 403, 403, 403, 403, NONE],
+            ),
+            (
+                "GET",
+                "/v1/stats/trend",
+                "/v1/stats/trend?from=2026-01-01&to=2026-02-01&bucket=week",
+                None,
+                [200, 200, 200, 200, 403, 403, 403, 403, NONE],
+            ),
+            // The export: the county's whole register, for those who supervise it.
+            (
+                "GET",
+                "/v1/tickets/changes",
+                "/v1/tickets/changes",
+                None,
+                [200, 200, 403, 403, 403, 403, 403, 403, NONE],
+            ),
+            (
+                "GET",
                 "/v1/alerts",
                 "/v1/alerts",
                 None,

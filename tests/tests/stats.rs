@@ -357,3 +357,362 @@ both_backends!(
         assert_eq!(r.status, 200, "{}", r.body);
     }
 );
+
+/// The columns of `GET /v1/stats/departments.csv`, as openapi.yaml names them.
+const CSV_HEADERS: [&str; 23] = [
+    "排名",
+    "部门ID",
+    "部门",
+    "综合得分",
+    "受理诉求数",
+    "不予受理数",
+    "签收数",
+    "撤回数",
+    "按时响应数",
+    "已解决数",
+    "已办结数",
+    "已评价数",
+    "按期办结数",
+    "当前超期数",
+    "当前督办数",
+    "响应率",
+    "解决率",
+    "满意率",
+    "参评率",
+    "按期办结率",
+    "撤回率",
+    "首次联系用时中位数（分钟）",
+    "首次办结用时中位数（分钟）",
+];
+
+/// A JSON figure as the CSV writes it: a rate to 4 decimals, a count as is, `null` empty.
+fn cell(v: &Value, rate: bool) -> String {
+    match v {
+        Value::Null => String::new(),
+        Value::Number(n) if rate => format!("{:.4}", n.as_f64().unwrap()),
+        Value::Number(n) => n.to_string(),
+        Value::String(s) => s.clone(),
+        other => panic!("not a figure: {other}"),
+    }
+}
+
+/// RFC 5987's `%XX` escapes, decoded.
+fn percent_decoded(s: &str) -> Vec<u8> {
+    let mut out = Vec::new();
+    let mut bytes = s.bytes();
+    while let Some(b) = bytes.next() {
+        if b == b'%' {
+            let hex: String = [bytes.next().unwrap(), bytes.next().unwrap()]
+                .iter()
+                .map(|b| *b as char)
+                .collect();
+            out.push(u8::from_str_radix(&hex, 16).unwrap());
+        } else {
+            out.push(b);
+        }
+    }
+    out
+}
+
+/// A department with `name` whose officer has accepted one ticket into it.
+fn department_with_a_ticket(server: &TestServer, county: &County, name: &str) -> String {
+    let admin = &county.admin;
+    let r = server.post(
+        "/v1/departments",
+        admin,
+        json!({"name": name, "code": format!("x{}", unique())}),
+    );
+    assert_eq!(r.status, 201, "{}", r.body);
+    let department = r.json()["id"].as_str().unwrap().to_owned();
+    let officer = create_person(
+        server,
+        admin,
+        "officer",
+        json!({"department_id": department}),
+    );
+    let r = server.post(
+        "/v1/tickets",
+        &county.enterprise_user.token,
+        json!({"kind": "complaint", "category": "utilities", "title": "厂区停电",
+               "description": "自昨晚起厂区停电，三条产线停工。"}),
+    );
+    assert_eq!(r.status, 201, "{}", r.body);
+    let id = r.json()["id"].as_str().unwrap().to_owned();
+    let r = server.action(&officer.token, &id, "accept", 1, &json!({}));
+    assert_eq!(r.status, 200, "{}", r.body);
+    department
+}
+
+// The CSV opens in a spreadsheet with its Chinese intact: the bytes start with UTF-8's
+// byte order mark, the header is the Chinese column names, fields holding commas and
+// quotes are quoted (RFC 4180, CRLF), a name is never a formula, the numbers are the
+// JSON's, and the file is saved under its Chinese name (RFC 6266, RFC 5987).
+both_backends!(the_csv_is_the_table_as_a_spreadsheet_reads_it, |server| {
+    let county = County::new(server);
+    let quoted = "城东供电所,\"一号\"";
+    let formula = "=1+1 供电";
+    let d_quoted = department_with_a_ticket(server, &county, quoted);
+    let d_formula = department_with_a_ticket(server, &county, formula);
+    // And one in the intake queue.
+    let r = server.post(
+        "/v1/tickets",
+        &county.enterprise_user.token,
+        json!({"kind": "complaint", "category": "utilities", "title": "厂区停电",
+               "description": "自昨晚起厂区停电，三条产线停工。"}),
+    );
+    assert_eq!(r.status, 201, "{}", r.body);
+    let period = period();
+    let sup = &county.supervisor.token;
+    let path = format!("/v1/stats/departments.csv?{}", query(&period));
+    let r = server.get(&path, sup);
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(r.header("content-type"), Some("text/csv; charset=utf-8"));
+    let disposition = r.header("content-disposition").unwrap();
+    let dates = format!("{}_{}", period.from(), period.to());
+    assert!(
+        disposition.starts_with(&format!(
+            "attachment; filename=\"jiban-departments_{dates}.csv\"; filename*=UTF-8''"
+        )),
+        "{disposition}"
+    );
+    let encoded = disposition.split("filename*=UTF-8''").nth(1).unwrap();
+    assert_eq!(
+        String::from_utf8(percent_decoded(encoded)).unwrap(),
+        format!("部门三率统计_{dates}.csv")
+    );
+
+    let bytes = r.body.as_bytes();
+    assert_eq!(&bytes[..3], b"\xEF\xBB\xBF", "UTF-8 with a byte order mark");
+    let text = &r.body[3..];
+    assert!(text.ends_with("\r\n"));
+    assert!(
+        !text.replace("\r\n", "").contains('\n'),
+        "every line ends with CRLF"
+    );
+    assert_eq!(text.split("\r\n").next().unwrap(), CSV_HEADERS.join(","));
+    assert!(text.contains("\"城东供电所,\"\"一号\"\"\""), "{text}");
+
+    let json = server
+        .get(&format!("/v1/stats/departments?{}", query(&period)), sup)
+        .json();
+    let items = json["items"].as_array().unwrap();
+    let mut reader = csv::Reader::from_reader(text.as_bytes());
+    assert_eq!(reader.headers().unwrap(), CSV_HEADERS.as_slice());
+    let records: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
+    assert_eq!(records.len(), items.len(), "{text}");
+    let fields = [
+        "rank",
+        "department_id",
+        "name",
+        "score",
+        "received",
+        "disposed",
+        "accepted",
+        "withdrawn",
+        "responded_on_time",
+        "resolved",
+        "with_outcome",
+        "rated",
+        "on_time",
+        "overdue_now",
+        "supervised_now",
+        "response_rate",
+        "resolution_rate",
+        "satisfaction_rate",
+        "rating_rate",
+        "on_time_rate",
+        "withdrawal_rate",
+        "median_minutes_to_first_contact",
+        "median_minutes_to_first_outcome",
+    ];
+    for (record, item) in records.iter().zip(items) {
+        let expected: Vec<String> = fields
+            .iter()
+            .map(|f| match *f {
+                "name" if item["department_id"].is_null() => "（待分派）".to_owned(),
+                "name" if item["name"] == formula => format!("'{formula}"),
+                f => cell(&item[f], f == "score" || f.ends_with("_rate")),
+            })
+            .collect();
+        assert_eq!(record.iter().collect::<Vec<_>>(), expected, "{text}");
+    }
+    let names: Vec<&str> = records.iter().map(|r| &r[2]).collect();
+    assert!(names.contains(&quoted), "{names:?}");
+    assert!(names.contains(&format!("'{formula}").as_str()), "{names:?}");
+    assert!(names.contains(&"（待分派）"), "the intake queue: {names:?}");
+    for d in [&d_quoted, &d_formula] {
+        assert!(records.iter().any(|r| &r[1] == d.as_str()), "{d}: {text}");
+    }
+
+    // An officer's file holds their own department's row; others may not read it.
+    let r = server.get(&path, &county.officer.token);
+    assert_eq!(r.status, 200, "{}", r.body);
+    let own: Vec<csv::StringRecord> = csv::Reader::from_reader(&r.body.as_bytes()[3..])
+        .records()
+        .map(Result::unwrap)
+        .collect();
+    assert!(
+        own.iter().all(|r| r[1] == county.department_id),
+        "{}",
+        r.body
+    );
+    server
+        .get(&path, &county.enterprise_user.token)
+        .problem(403, "not_permitted");
+    server
+        .get("/v1/stats/departments.csv?from=2026-03-01", sup)
+        .problem(422, "invalid_input");
+});
+
+// The trend: each bucket's tickets, what became of them and the three rates, empty
+// buckets included; a department's, or an officer's own; parameters checked.
+both_backends!(a_trend_counts_each_bucket, |server| {
+    let county = County::new(server);
+    let elsewhere = department_with_a_ticket(server, &county, "自然资源局");
+    let ent = &county.enterprise_user.token;
+    let officer = &county.officer.token;
+    for _ in 0..3 {
+        let r = server.post(
+            "/v1/tickets",
+            ent,
+            json!({"kind": "complaint", "category": "utilities", "title": "厂区停电",
+                   "description": "自昨晚起厂区停电，三条产线停工。"}),
+        );
+        assert_eq!(r.status, 201, "{}", r.body);
+        let id = r.json()["id"].as_str().unwrap().to_owned();
+        let r = server.action(officer, &id, "accept", 1, &json!({}));
+        assert_eq!(r.status, 200, "{}", r.body);
+        let r = server.action(
+            officer,
+            &id,
+            "resolve",
+            2,
+            &json!({"result": "已协调供电公司抢修线路，当日恢复供电。"}),
+        );
+        assert_eq!(r.status, 200, "{}", r.body);
+    }
+    let period = period();
+    let today = Utc::now()
+        .with_timezone(&FixedOffset::east_opt(8 * 3600).unwrap())
+        .date_naive();
+    let sup = &county.supervisor.token;
+    let trend = |token: &str, extra: &str| {
+        let r = server.get(
+            &format!("/v1/stats/trend?{}&bucket=day{extra}", query(&period)),
+            token,
+        );
+        assert_eq!(r.status, 200, "{}", r.body);
+        r.json()
+    };
+    let county_wide = trend(sup, "");
+    assert_eq!(county_wide["bucket"], "day");
+    assert_eq!(county_wide["department_id"], Value::Null);
+    let items = county_wide["items"].as_array().unwrap();
+    assert_eq!(
+        items.len(),
+        3,
+        "one item per day, empty days too: {county_wide}"
+    );
+    for item in items {
+        let is_today = item["from"] == json!(today.to_string());
+        let received = item["received"].as_u64().unwrap();
+        assert_eq!(received, if is_today { 4 } else { 0 }, "{item}");
+        if !is_today {
+            assert_eq!(item["response_rate"], Value::Null);
+        }
+    }
+    let today_item = items
+        .iter()
+        .find(|i| i["from"] == json!(today.to_string()))
+        .unwrap();
+    assert_eq!(today_item["resolved"], 3);
+    assert_eq!(today_item["resolution_rate"].as_f64(), Some(1.0));
+    // One department's, and an officer's own whatever they ask for.
+    let own = trend(sup, &format!("&department_id={}", county.department_id));
+    let own_today = own["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["from"] == json!(today.to_string()))
+        .unwrap()
+        .clone();
+    assert_eq!(own_today["received"], 3);
+    assert_eq!(trend(officer, "")["items"], own["items"]);
+    assert_eq!(
+        trend(officer, "")["department_id"],
+        json!(county.department_id)
+    );
+    server
+        .get(
+            &format!(
+                "/v1/stats/trend?{}&bucket=day&department_id={elsewhere}",
+                query(&period)
+            ),
+            officer,
+        )
+        .problem(403, "not_permitted");
+    server
+        .get(
+            &format!("/v1/stats/trend?{}&bucket=day", query(&period)),
+            ent,
+        )
+        .problem(403, "not_permitted");
+    // Weeks and months add the same tickets up.
+    for bucket in ["week", "month"] {
+        let r = server.get(
+            &format!("/v1/stats/trend?{}&bucket={bucket}", query(&period)),
+            sup,
+        );
+        assert_eq!(r.status, 200, "{}", r.body);
+        let total: u64 = r.json()["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|i| i["received"].as_u64().unwrap())
+            .sum();
+        assert_eq!(total, 4, "{bucket}: {}", r.body);
+    }
+    for (q, parameter, code) in [
+        ("from=2026-03-01&to=2026-04-01", "bucket", "required"),
+        (
+            "from=2026-03-01&to=2026-04-01&bucket=year",
+            "bucket",
+            "unknown_value",
+        ),
+        (
+            "from=2026-03-01&to=2026-04-01&bucket=Day",
+            "bucket",
+            "unknown_value",
+        ),
+        (
+            "from=2000-01-01&to=2100-01-01&bucket=day",
+            "bucket",
+            "too_many_buckets",
+        ),
+        (
+            "from=2026-03-01&to=2026-04-01&bucket=day&department_id=x",
+            "department_id",
+            "invalid",
+        ),
+        ("to=2026-04-01&bucket=day", "from", "required"),
+    ] {
+        let e = server
+            .get(&format!("/v1/stats/trend?{q}"), sup)
+            .problem(422, "invalid_input");
+        assert!(
+            e["errors"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|x| x["parameter"] == parameter && x["code"] == code),
+            "{q}: {e}"
+        );
+    }
+    // A century by month is fine.
+    let r = server.get(
+        "/v1/stats/trend?from=2000-01-01&to=2100-01-01&bucket=month",
+        sup,
+    );
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(r.json()["items"].as_array().unwrap().len(), 1200);
+});

@@ -193,6 +193,67 @@ impl PasswordWorkers {
             .await?
             .map_err(ApiError::internal)
     }
+
+    /// How many passwords one job of [`hash_many`](Self::hash_many) hashes: about a
+    /// quarter of a second of one core, which is the longest a login may wait behind it.
+    pub const BATCH: usize = 8;
+
+    /// The hashes of an import's passwords (`POST /v1/users` with CSV), in their order.
+    /// They are hashed [`BATCH`](Self::BATCH) at a time, each batch one job in the
+    /// worker's own memory, and the next batch is queued only when one is done: an import
+    /// keeps one worker busy, never the queue, so logins on the other workers (and behind
+    /// at most one batch on this one) go on while it runs, and the memory in use stays the
+    /// pool's `workers × 19 MiB`. A full queue (logins waiting) is 503, and nothing has
+    /// been written.
+    pub async fn hash_many(&self, passwords: Vec<String>) -> Result<Vec<String>, ApiError> {
+        let mut hashes = Vec::with_capacity(passwords.len());
+        let mut rest = passwords.into_iter().peekable();
+        while rest.peek().is_some() {
+            let batch: Vec<String> = rest.by_ref().take(Self::BATCH).collect();
+            let hashed = self
+                .run(move |memory| {
+                    batch
+                        .iter()
+                        .map(|password| hash_in(password, memory))
+                        .collect::<Result<Vec<_>, _>>()
+                })
+                .await?
+                .map_err(ApiError::internal)?;
+            hashes.extend(hashed);
+        }
+        Ok(hashes)
+    }
+}
+
+/// Hashes `passwords` for `jiban import users` on `threads` threads (at most one per
+/// password), each reusing one block of memory for its share: `threads × 19 MiB` at most
+/// while it runs, freed at the end. The hashes are in the order of `passwords`.
+pub fn hash_all(passwords: &[&str], threads: usize) -> Result<Vec<String>, String> {
+    if passwords.is_empty() {
+        return Ok(Vec::new());
+    }
+    let share = passwords.len().div_ceil(threads.clamp(1, passwords.len()));
+    std::thread::scope(|scope| {
+        let parts: Vec<_> = passwords
+            .chunks(share)
+            .map(|part| {
+                scope.spawn(move || {
+                    let mut memory = vec![Block::default(); default_blocks()];
+                    part.iter()
+                        .map(|password| hash_in(password, &mut memory))
+                        .collect::<Result<Vec<_>, _>>()
+                })
+            })
+            .collect();
+        let mut hashes = Vec::with_capacity(passwords.len());
+        for part in parts {
+            hashes.extend(
+                part.join()
+                    .map_err(|_| "a hashing thread panicked".to_owned())??,
+            );
+        }
+        Ok(hashes)
+    })
 }
 
 /// Makes glibc serve every allocation of a mebibyte or more with its own `mmap` and
@@ -274,6 +335,29 @@ mod tests {
             assert!(!wrong.await.unwrap());
             assert!(!nobody.await.unwrap());
         });
+    }
+
+    #[test]
+    fn many_are_hashed_in_order_by_the_pool_and_by_threads() {
+        let passwords: Vec<String> = (0..PasswordWorkers::BATCH + 3)
+            .map(|i| format!("password number {i}"))
+            .collect();
+        let workers = PasswordWorkers::start(2).unwrap();
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap();
+        let pooled = rt.block_on(workers.hash_many(passwords.clone())).unwrap();
+        let borrowed: Vec<&str> = passwords.iter().map(String::as_str).collect();
+        let threaded = hash_all(&borrowed, 3).unwrap();
+        assert_eq!(
+            (pooled.len(), threaded.len()),
+            (passwords.len(), passwords.len())
+        );
+        for ((password, a), b) in passwords.iter().zip(&pooled).zip(&threaded) {
+            assert!(verify(password, a) && verify(password, b), "{password}");
+        }
+        assert!(!verify(&passwords[0], &pooled[1]), "each its own");
+        assert!(hash_all(&[], 4).unwrap().is_empty());
     }
 
     #[test]

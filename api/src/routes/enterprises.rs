@@ -2,7 +2,7 @@
 //! `PUT /v1/enterprises/{id}/liaisons` (DESIGN.md section 7). Admins create and edit;
 //! everyone lists and reads what their role may see (404 outside it).
 
-use actix_web::{HttpResponse, web};
+use actix_web::{HttpResponse, guard, web};
 use chrono::{DateTime, Utc};
 use jiban_domain::values::{Email, EnterpriseId, Uscc, UserId};
 use jiban_persistence::repo::enterprises::EnterpriseChanges;
@@ -11,7 +11,8 @@ use uuid::Uuid;
 use validator::Validate;
 
 use crate::auth::Authenticated;
-use crate::extract::{Fields, JsonBody, double_option};
+use crate::extract::{CsvBody, Fields, JsonBody, double_option, is_csv};
+use crate::import::{self, Imported};
 use crate::limits::as_u64;
 use crate::limits::{self, EnterpriseName, Name};
 use crate::problem::ApiError;
@@ -22,6 +23,8 @@ use crate::usecase::enterprises::{self, EnterpriseView, NewEnterprise};
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(
         web::resource("/v1/enterprises")
+            // A CSV body is an import (crate::import); any other goes to `create`.
+            .route(web::post().guard(guard::fn_guard(is_csv)).to(import_csv))
             .route(web::post().to(create))
             .route(web::get().to(list)),
     )
@@ -99,7 +102,28 @@ pub struct CreateEnterpriseRequest {
 }
 
 impl CreateEnterpriseRequest {
-    fn parse(self) -> Result<NewEnterprise, ApiError> {
+    /// The same request from elsewhere than a JSON body (a line of a CSV import,
+    /// `crate::import`), checked by the same [`parse`](Self::parse).
+    pub(crate) fn new(
+        name: String,
+        uscc: String,
+        contact_name: String,
+        contact_phone: String,
+        contact_email: String,
+        paired_leader_id: Option<Uuid>,
+    ) -> Self {
+        CreateEnterpriseRequest {
+            name,
+            uscc,
+            contact_name,
+            contact_phone,
+            contact_email,
+            paired_leader_id,
+        }
+    }
+
+    /// Every field's rules: lengths, the name, the USCC's check character, the contact.
+    pub(crate) fn parse(self) -> Result<NewEnterprise, ApiError> {
         let mut fields = Fields::validate(&self);
         let name = fields.parse("/name", EnterpriseName::parse(&self.name));
         // GB 32100-2015: 18 characters, the last a check character over the first 17.
@@ -140,6 +164,28 @@ async fn create(
     Ok(HttpResponse::Created()
         .insert_header(("Location", format!("/v1/enterprises/{id}")))
         .json(EnterpriseResponse::from(created)))
+}
+
+/// `POST /v1/enterprises` with `Content-Type: text/csv`: an import of up to
+/// [`import::ROWS_MAX`] enterprises, all or nothing (`crate::import`; docs/API.md,
+/// "Importing").
+async fn import_csv(
+    state: web::Data<AppState>,
+    auth: Authenticated,
+    body: CsvBody,
+) -> Result<HttpResponse, ApiError> {
+    auth.require_admin()?;
+    let bytes = body.into_inner()?;
+    let (rows, errors) =
+        web::block(move || import::enterprises(&bytes, import::ROWS_MAX)).await??;
+    let now = crate::now();
+    let created = state
+        .db
+        .run(move |conn| enterprises::import(conn, rows, errors, now))
+        .await?;
+    Ok(HttpResponse::Created().json(Imported::new(
+        created.into_iter().map(EnterpriseResponse::from).collect(),
+    )))
 }
 
 /// The default page size.

@@ -8,6 +8,7 @@
 
 pub mod alerts;
 pub mod auth;
+pub mod changes;
 pub mod departments;
 pub mod enterprises;
 pub mod health;

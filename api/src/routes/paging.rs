@@ -39,6 +39,19 @@ pub fn decode_seq_cursor(raw: &str) -> Option<i32> {
         .filter(|seq: &i32| *seq >= 0)
 }
 
+/// A change feed's position: after the ticket `id` at position `changed`
+/// (`GET /v1/tickets/changes`). Opaque, and told apart from the others by its prefix.
+pub fn encode_feed_cursor(changed: i64, id: Uuid) -> String {
+    URL_SAFE_NO_PAD.encode(format!("feed.{changed}.{id}"))
+}
+
+pub fn decode_feed_cursor(raw: &str) -> Option<(i64, Uuid)> {
+    let text = String::from_utf8(URL_SAFE_NO_PAD.decode(raw).ok()?).ok()?;
+    let (changed, id) = text.strip_prefix("feed.")?.split_once('.')?;
+    let changed: i64 = changed.parse().ok().filter(|c: &i64| *c >= -1)?;
+    Some((changed, id.parse().ok()?))
+}
+
 /// A query's invalid parameters, all reported at once.
 #[derive(Default)]
 pub struct Params {
@@ -152,6 +165,15 @@ impl Params {
         c
     }
 
+    /// A cursor of [`encode_feed_cursor`].
+    pub fn feed_cursor(&mut self, raw: Option<&str>) -> Option<(i64, Uuid)> {
+        let c = decode_feed_cursor(raw?);
+        if c.is_none() {
+            self.bad("cursor", "invalid", "is not a cursor this API gave out");
+        }
+        c
+    }
+
     /// A value the domain parses (`role`, `urgency`…): its error, the allowed values
     /// included, names the parameter. The empty string is a value like any other (`role=`
     /// must not mean "every role").
@@ -193,6 +215,17 @@ mod tests {
         assert_eq!(decode_seq_cursor(&encode_seq_cursor(7)), Some(7));
         assert_eq!(decode_seq_cursor(&encode_cursor(at, id)), None);
         assert_eq!(decode_cursor(&encode_seq_cursor(7)), None);
+        assert_eq!(
+            decode_feed_cursor(&encode_feed_cursor(42, id)),
+            Some((42, id))
+        );
+        assert_eq!(
+            decode_feed_cursor(&encode_feed_cursor(-1, id)),
+            Some((-1, id))
+        );
+        assert_eq!(decode_feed_cursor(&encode_cursor(at, id)), None);
+        assert_eq!(decode_feed_cursor(&encode_seq_cursor(7)), None);
+        assert_eq!(decode_cursor(&encode_feed_cursor(42, id)), None);
     }
 
     #[test]

@@ -1,11 +1,13 @@
 //! `GET /v1/stats/departments` and `GET /v1/stats/officers` (DESIGN.md sections 6 and 7,
 //! issue 10): the 三率 per department and per officer over the tickets received in a
-//! period, with the composite score and the ranking. Supervisors and admins see every
-//! department; an officer sees their own.
+//! period, with the composite score and the ranking; the departments' table as a
+//! spreadsheet (`GET /v1/stats/departments.csv`, [`spreadsheet`]); and `GET /v1/stats/trend`,
+//! the tickets of each day, week or month and their rates. Supervisors and admins see
+//! every department; an officer sees their own.
 
 use actix_web::{HttpResponse, web};
 use chrono::NaiveDate;
-use jiban_domain::stats::{Period, Rate, Row, Weights};
+use jiban_domain::stats::{Bucket, Period, Rate, Row, Weights};
 use jiban_domain::values::{DepartmentId, Role};
 use serde::Serialize;
 use uuid::Uuid;
@@ -16,9 +18,13 @@ use crate::routes::paging::Params;
 use crate::state::AppState;
 use crate::usecase::stats::{self as usecase, Named};
 
+mod spreadsheet;
+
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(web::resource("/v1/stats/departments").route(web::get().to(departments)))
-        .service(web::resource("/v1/stats/officers").route(web::get().to(officers)));
+        .service(web::resource("/v1/stats/departments.csv").route(web::get().to(departments_csv)))
+        .service(web::resource("/v1/stats/officers").route(web::get().to(officers)))
+        .service(web::resource("/v1/stats/trend").route(web::get().to(trend)));
 }
 
 /// Who reads the statistics: supervisors and admins, and officers for their department.
@@ -204,13 +210,14 @@ fn table<T: Serialize>(period: &Period, weights: &Weights, items: Vec<T>) -> Htt
     })
 }
 
-async fn departments(
-    state: web::Data<AppState>,
+/// The departments' table for the caller: the period and its items.
+async fn department_items(
+    state: &web::Data<AppState>,
     auth: Authenticated,
-    query: web::Query<Vec<(String, String)>>,
-) -> Result<HttpResponse, ApiError> {
+    query: &[(String, String)],
+) -> Result<(Period, Vec<DepartmentItem>), ApiError> {
     auth.require(READERS)?;
-    let (period, _) = parse(&query, DEPARTMENT_PARAMETERS)?;
+    let (period, _) = parse(query, DEPARTMENT_PARAMETERS)?;
     let weights = state.score_weights;
     let now = crate::now();
     let actor = auth.into_actor();
@@ -226,7 +233,136 @@ async fn departments(
             figures: Figures::from(row),
         })
         .collect();
-    Ok(table(&period, &weights, items))
+    Ok((period, items))
+}
+
+async fn departments(
+    state: web::Data<AppState>,
+    auth: Authenticated,
+    query: web::Query<Vec<(String, String)>>,
+) -> Result<HttpResponse, ApiError> {
+    let (period, items) = department_items(&state, auth, &query).await?;
+    Ok(table(&period, &state.score_weights, items))
+}
+
+/// The same table as a spreadsheet (`spreadsheet::departments`).
+async fn departments_csv(
+    state: web::Data<AppState>,
+    auth: Authenticated,
+    query: web::Query<Vec<(String, String)>>,
+) -> Result<HttpResponse, ApiError> {
+    let (period, items) = department_items(&state, auth, &query).await?;
+    let body = spreadsheet::departments(&items)?;
+    Ok(HttpResponse::Ok()
+        .content_type("text/csv; charset=utf-8")
+        .insert_header(spreadsheet::attachment(&period))
+        .body(body))
+}
+
+const TREND_PARAMETERS: &[&str] = &["from", "to", "bucket", "department_id"];
+
+/// Buckets per answer at most: the whole range of dates by month, three years by day.
+const MAX_BUCKETS: usize = 1200;
+
+/// One bucket of a trend: its days (clipped to the period), its counts and rates.
+#[derive(Serialize)]
+struct TrendItem {
+    from: NaiveDate,
+    to: NaiveDate,
+    received: u64,
+    resolved: u64,
+    overdue_now: u64,
+    response_rate: Option<Rate>,
+    resolution_rate: Option<Rate>,
+    satisfaction_rate: Option<Rate>,
+}
+
+#[derive(Serialize)]
+struct TrendResponse {
+    from: NaiveDate,
+    to: NaiveDate,
+    bucket: &'static str,
+    /// The department the figures are of; `null`: the whole county.
+    department_id: Option<Uuid>,
+    items: Vec<TrendItem>,
+}
+
+fn parse_trend(
+    pairs: &[(String, String)],
+) -> Result<(Period, Bucket, &'static str, Option<DepartmentId>), ApiError> {
+    let mut p = Params::default();
+    let q = p.known(pairs, TREND_PARAMETERS);
+    let period = period(&mut p, q.get("from").copied(), q.get("to").copied());
+    let bucket: Option<Bucket> = match q.get("bucket") {
+        None => {
+            p.bad("bucket", "required", "day, week or month is required");
+            None
+        }
+        raw => p.value("bucket", raw.copied()),
+    };
+    if let (Some(period), Some(bucket)) = (period, bucket)
+        && period.buckets(bucket).len() > MAX_BUCKETS
+    {
+        p.bad(
+            "bucket",
+            "too_many_buckets",
+            format!("the period holds more than {MAX_BUCKETS} buckets of this size"),
+        );
+    }
+    let department = p
+        .id("department_id", q.get("department_id").copied())
+        .map(DepartmentId::from_uuid);
+    let (period, bucket, department) = p.finish((period, bucket, department))?;
+    let bucket = bucket.expect("a bucket when the parameters are valid");
+    let name = match bucket {
+        Bucket::Day => "day",
+        Bucket::Week => "week",
+        Bucket::Month => "month",
+    };
+    Ok((
+        period.expect("a period when the parameters are valid"),
+        bucket,
+        name,
+        department,
+    ))
+}
+
+/// `GET /v1/stats/trend`: the tickets received in each bucket, what became of them, and
+/// the three rates, for charts. An officer's is their own department's.
+async fn trend(
+    state: web::Data<AppState>,
+    auth: Authenticated,
+    query: web::Query<Vec<(String, String)>>,
+) -> Result<HttpResponse, ApiError> {
+    auth.require(READERS)?;
+    let (period, bucket, name, department) = parse_trend(&query)?;
+    let weights = state.score_weights;
+    let now = crate::now();
+    let actor = auth.into_actor();
+    let (department, rows) = state
+        .db
+        .run(move |conn| usecase::trend(conn, &actor, &period, bucket, department, &weights, now))
+        .await?;
+    let items = rows
+        .into_iter()
+        .map(|(bucket, tally, figures)| TrendItem {
+            from: bucket.from(),
+            to: bucket.to(),
+            received: tally.received,
+            resolved: tally.resolved_now,
+            overdue_now: tally.overdue_now,
+            response_rate: figures.response_rate,
+            resolution_rate: figures.resolution_rate,
+            satisfaction_rate: figures.satisfaction_rate,
+        })
+        .collect();
+    Ok(HttpResponse::Ok().json(TrendResponse {
+        from: period.from(),
+        to: period.to(),
+        bucket: name,
+        department_id: department.map(|d| d.as_uuid()),
+        items,
+    }))
 }
 
 async fn officers(

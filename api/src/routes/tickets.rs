@@ -32,6 +32,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .route(web::post().to(create))
             .route(web::get().to(list)),
     )
+    // Before `/v1/tickets/{id}`, which would take `changes` for an id.
+    .service(web::resource("/v1/tickets/changes").route(web::get().to(super::changes::changes)))
     .service(web::resource("/v1/tickets/{id}").route(web::get().to(get)))
     .service(web::resource("/v1/tickets/{id}/events").route(web::get().to(events)))
     .service(web::resource("/v1/tickets/{id}/accept").route(web::post().to(accept)))
@@ -141,7 +143,7 @@ pub struct TicketResponse {
 }
 
 impl TicketResponse {
-    fn new(t: Ticket, now: DateTime<Utc>) -> TicketResponse {
+    pub(crate) fn new(t: Ticket, now: DateTime<Utc>) -> TicketResponse {
         let overdue = t.overdue(now);
         TicketResponse {
             id: t.id,

@@ -1,7 +1,7 @@
 //! `POST /v1/users`, `GET /v1/users?role=`, `GET`/`PATCH /v1/users/{id}` (admin only,
 //! DESIGN.md section 7).
 
-use actix_web::{HttpResponse, web};
+use actix_web::{HttpResponse, guard, web};
 use chrono::{DateTime, Utc};
 use jiban_domain::values::{DepartmentId, Email, EnterpriseId, Role, UserId};
 use jiban_persistence::repo::users::UserRecord;
@@ -11,7 +11,8 @@ use validator::Validate;
 
 use crate::auth::Authenticated;
 use crate::config::Secret;
-use crate::extract::{Fields, JsonBody, double_option};
+use crate::extract::{CsvBody, Fields, JsonBody, double_option, is_csv};
+use crate::import::{self, Imported};
 use crate::limits::as_u64;
 use crate::limits::{self, Name, PASSWORD_MAX, PASSWORD_MIN};
 use crate::problem::{ApiError, FieldError};
@@ -22,6 +23,8 @@ use crate::usecase::users::{self, NewUser, UserPatch};
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(
         web::resource("/v1/users")
+            // A CSV body is an import (crate::import); any other goes to `create`.
+            .route(web::post().guard(guard::fn_guard(is_csv)).to(import_csv))
             .route(web::post().to(create))
             .route(web::get().to(list)),
     )
@@ -203,6 +206,44 @@ async fn create(
     Ok(HttpResponse::Created()
         .insert_header(("Location", format!("/v1/users/{}", user.id)))
         .json(UserResponse::from(user)))
+}
+
+/// `POST /v1/users` with `Content-Type: text/csv`: an import of up to
+/// [`import::HTTP_USERS_MAX`] users, all or nothing (`crate::import`; docs/API.md,
+/// "Importing"). Every line is checked, against the database too, before any password is
+/// hashed; the hashes are made on the password workers a batch at a time
+/// ([`PasswordWorkers::hash_many`](crate::auth::password::PasswordWorkers::hash_many)), and
+/// no connection is held meanwhile; then one transaction checks again and writes them all.
+async fn import_csv(
+    state: web::Data<AppState>,
+    auth: Authenticated,
+    body: CsvBody,
+) -> Result<HttpResponse, ApiError> {
+    auth.require_admin()?;
+    let bytes = body.into_inner()?;
+    let (rows, mut errors) =
+        web::block(move || import::users(&bytes, import::HTTP_USERS_MAX)).await??;
+    let (rows, found) = state
+        .db
+        .run(move |conn| users::check_many(conn, &rows).map(|found| (rows, found)))
+        .await?;
+    errors.extend(found);
+    if !errors.is_empty() {
+        return Err(ApiError::invalid_lines(errors));
+    }
+    let passwords = rows
+        .iter()
+        .map(|row| row.value.password.expose().to_owned())
+        .collect();
+    let hashes = state.passwords.hash_many(passwords).await?;
+    let now = crate::now();
+    let created = state
+        .db
+        .run(move |conn| users::create_many(conn, rows, hashes, now))
+        .await?;
+    Ok(HttpResponse::Created().json(Imported::new(
+        created.into_iter().map(UserResponse::from).collect(),
+    )))
 }
 
 /// The default page size.

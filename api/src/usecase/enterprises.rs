@@ -3,7 +3,7 @@
 //! is stationed at, officers, supervisors and admins all. Outside its scope a caller gets
 //! 404, never 403, so ids do not leak.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use chrono::{DateTime, Utc};
 use jiban_domain::User;
@@ -14,6 +14,7 @@ use jiban_persistence::repo::enterprises::{
 use jiban_persistence::repo::users;
 use jiban_persistence::{DbConnection, StoreError, write_tx};
 
+use crate::import::Line;
 use crate::problem::{ApiError, FieldError};
 
 /// An enterprise with the liaisons stationed at it.
@@ -41,21 +42,67 @@ fn uscc_taken() -> ApiError {
     )
 }
 
-/// 422 unless `leader` is an active supervisor (包联领导 are county leaders, DESIGN.md
+const NOT_A_SUPERVISOR: &str = "the paired leader must be an active supervisor";
+
+/// Which of `leaders` are active supervisors (包联领导 are county leaders, DESIGN.md
 /// section 1).
+fn supervisors(conn: &mut DbConnection, leaders: &[UserId]) -> Result<HashSet<UserId>, ApiError> {
+    Ok(users::roles(conn, leaders)?
+        .into_iter()
+        .filter(|&(_, role, active)| role == Role::Supervisor && active)
+        .map(|(id, _, _)| id)
+        .collect())
+}
+
+/// 422 unless `leader` is an active supervisor.
 fn check_leader(conn: &mut DbConnection, leader: UserId) -> Result<(), ApiError> {
-    let is_supervisor = users::roles(conn, &[leader])?
-        .iter()
-        .any(|&(_, role, active)| role == Role::Supervisor && active);
-    if is_supervisor {
+    if supervisors(conn, &[leader])?.contains(&leader) {
         Ok(())
     } else {
         Err(ApiError::invalid_field(
             "/paired_leader_id",
             "not_a_supervisor",
-            "the paired leader must be an active supervisor",
+            NOT_A_SUPERVISOR,
         ))
     }
+}
+
+/// What only the database can refuse in a new enterprise, once its fields have parsed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Refusal {
+    /// Another enterprise has its USCC (the column is unique).
+    UsccTaken,
+    /// Its paired leader is not an active supervisor.
+    NotASupervisor,
+}
+
+/// The refusals of each of `new` (by index), for one enterprise or a whole import: the
+/// single create and the import apply these same checks, in a few queries however many
+/// enterprises there are.
+fn refusals(
+    conn: &mut DbConnection,
+    new: &[&NewEnterprise],
+) -> Result<Vec<(usize, Refusal)>, ApiError> {
+    let usccs: Vec<&str> = new.iter().map(|e| e.uscc.as_str()).collect();
+    let taken: HashSet<String> = enterprises::usccs_taken(conn, &usccs)?
+        .into_iter()
+        .collect();
+    let mut leaders: Vec<UserId> = new.iter().filter_map(|e| e.paired_leader_id).collect();
+    leaders.sort();
+    leaders.dedup();
+    let supervisors = supervisors(conn, &leaders)?;
+    let mut refused = Vec::new();
+    for (i, e) in new.iter().enumerate() {
+        if taken.contains(&e.uscc) {
+            refused.push((i, Refusal::UsccTaken));
+        }
+        if e.paired_leader_id
+            .is_some_and(|l| !supervisors.contains(&l))
+        {
+            refused.push((i, Refusal::NotASupervisor));
+        }
+    }
+    Ok(refused)
 }
 
 fn view(conn: &mut DbConnection, enterprise: EnterpriseRecord) -> Result<EnterpriseView, ApiError> {
@@ -69,12 +116,40 @@ fn view(conn: &mut DbConnection, enterprise: EnterpriseRecord) -> Result<Enterpr
     })
 }
 
+/// Creates one enterprise: a taken USCC is 409, a paired leader who is not an active
+/// supervisor 422.
 pub fn create(
     conn: &mut DbConnection,
     new: NewEnterprise,
     now: DateTime<Utc>,
 ) -> Result<EnterpriseView, ApiError> {
-    let enterprise = EnterpriseRecord {
+    write_tx(conn, |c| {
+        let refused = refusals(c, &[&new])?;
+        if refused.iter().any(|&(_, r)| r == Refusal::UsccTaken) {
+            return Err(uscc_taken());
+        }
+        if !refused.is_empty() {
+            return Err(ApiError::invalid_field(
+                "/paired_leader_id",
+                "not_a_supervisor",
+                NOT_A_SUPERVISOR,
+            ));
+        }
+        let enterprise = record(new, now);
+        match enterprises::insert(c, &enterprise) {
+            Err(StoreError::Conflict(_)) => return Err(uscc_taken()),
+            other => other?,
+        }
+        Ok(EnterpriseView {
+            enterprise,
+            liaisons: Vec::new(),
+        })
+    })
+}
+
+/// The row of a new enterprise, with a fresh id.
+fn record(new: NewEnterprise, now: DateTime<Utc>) -> EnterpriseRecord {
+    EnterpriseRecord {
         id: EnterpriseId::from_uuid(uuid::Uuid::new_v4()),
         name: new.name,
         uscc: new.uscc,
@@ -84,23 +159,72 @@ pub fn create(
         paired_leader_id: new.paired_leader_id,
         created_at: now,
         updated_at: now,
-    };
+    }
+}
+
+/// An import's checks of what only the database, or the rest of the file, can refuse:
+/// each line whose USCC an enterprise has already (`uscc_taken`) or an earlier line of
+/// the file has (`duplicate`), and each whose paired leader is not an active supervisor
+/// (`not_a_supervisor`); the same checks as [`create`], for every line at once. Reads
+/// only.
+fn check_many(
+    conn: &mut DbConnection,
+    rows: &[Line<NewEnterprise>],
+) -> Result<Vec<FieldError>, ApiError> {
+    let new: Vec<&NewEnterprise> = rows.iter().map(|row| &row.value).collect();
+    let mut errors: Vec<FieldError> = refusals(conn, &new)?
+        .into_iter()
+        .map(|(i, refusal)| {
+            let line = rows[i].line;
+            match refusal {
+                Refusal::UsccTaken => FieldError::line(
+                    line,
+                    Some("uscc"),
+                    "uscc_taken",
+                    "an enterprise with this unified social credit code exists",
+                ),
+                Refusal::NotASupervisor => FieldError::line(
+                    line,
+                    Some("paired_leader_id"),
+                    "not_a_supervisor",
+                    NOT_A_SUPERVISOR,
+                ),
+            }
+        })
+        .collect();
+    errors.extend(crate::import::duplicates(rows, "uscc", |e| e.uscc.as_str()));
+    Ok(errors)
+}
+
+/// Imports enterprises (`crate::import`): in one transaction, [`check_many`] over the
+/// lines that parsed, then, if neither it nor `errors` (the lines that did not parse)
+/// found anything, every enterprise written; otherwise a 422 listing every bad line, and
+/// nothing is written. The answer is in the file's order.
+pub fn import(
+    conn: &mut DbConnection,
+    rows: Vec<Line<NewEnterprise>>,
+    mut errors: Vec<FieldError>,
+    now: DateTime<Utc>,
+) -> Result<Vec<EnterpriseView>, ApiError> {
     write_tx(conn, |c| {
-        if enterprises::uscc_taken(c, &enterprise.uscc, None)? {
-            return Err(uscc_taken());
+        errors.extend(check_many(c, &rows)?);
+        if !errors.is_empty() {
+            return Err(ApiError::invalid_lines(errors));
         }
-        if let Some(leader) = enterprise.paired_leader_id {
-            check_leader(c, leader)?;
-        }
-        match enterprises::insert(c, &enterprise) {
+        let records: Vec<EnterpriseRecord> =
+            rows.into_iter().map(|row| record(row.value, now)).collect();
+        match enterprises::insert_many(c, &records) {
+            // Checked above; a concurrent create of the same code still lands here.
             Err(StoreError::Conflict(_)) => return Err(uscc_taken()),
             other => other?,
         }
-        Ok(())
-    })?;
-    Ok(EnterpriseView {
-        enterprise,
-        liaisons: Vec::new(),
+        Ok(records
+            .into_iter()
+            .map(|enterprise| EnterpriseView {
+                enterprise,
+                liaisons: Vec::new(),
+            })
+            .collect())
     })
 }
 

@@ -5,7 +5,7 @@
 use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
-use jiban_domain::stats::{Period, Row, Weights, table};
+use jiban_domain::stats::{Bucket, Figures, Medians, Period, Row, Tally, Totals, Weights, table};
 use jiban_domain::values::{DepartmentId, Role, UserId};
 use jiban_domain::{Actor, User};
 use jiban_persistence::repo::{departments, users};
@@ -31,6 +31,19 @@ pub fn own_department(user: &User) -> Result<Option<DepartmentId>, ApiError> {
             .ok_or_else(ApiError::not_permitted),
         _ => Ok(None),
     }
+}
+
+/// The department a figure is asked for, as the caller may see it: an officer their own
+/// (asking for another is refused), supervisors and admins the one asked, or all (`None`).
+fn scoped(actor: &Actor, asked: Option<DepartmentId>) -> Result<Option<DepartmentId>, ApiError> {
+    Ok(match actor {
+        Actor::User(user) => match (own_department(user)?, asked) {
+            (Some(own), Some(asked)) if own != asked => return Err(ApiError::not_permitted()),
+            (Some(own), _) => Some(own),
+            (None, asked) => asked,
+        },
+        Actor::System => asked,
+    })
 }
 
 /// Every department's row over `period`, ranked county-wide; an officer gets their own
@@ -72,14 +85,7 @@ pub fn officers(
     weights: &Weights,
     now: DateTime<Utc>,
 ) -> Result<Vec<Named<UserId>>, ApiError> {
-    let department = match actor {
-        Actor::User(user) => match (own_department(user)?, department) {
-            (Some(own), Some(asked)) if own != asked => return Err(ApiError::not_permitted()),
-            (Some(own), _) => Some(own),
-            (None, asked) => asked,
-        },
-        Actor::System => department,
-    };
+    let department = scoped(actor, department)?;
     let rows = table(stats::officers(conn, period, department, now)?, weights);
     let ids: Vec<UserId> = rows.iter().filter_map(|r| r.key).collect();
     let names: HashMap<UserId, String> = users::display_names(conn, &ids)?.into_iter().collect();
@@ -90,4 +96,33 @@ pub fn officers(
             row,
         })
         .collect())
+}
+
+/// A trend: the department it is of (`None`: the county), and each bucket.
+pub type TrendRows = (Option<DepartmentId>, Vec<(Period, Tally, Figures)>);
+
+/// The trend of `department` (the county's when `None`; an officer's own department)
+/// over `period` by `bucket`: the department it is of, and each bucket's tally and its
+/// figures (DESIGN.md sections 6 and 7).
+pub fn trend(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    period: &Period,
+    bucket: Bucket,
+    department: Option<DepartmentId>,
+    weights: &Weights,
+    now: DateTime<Utc>,
+) -> Result<TrendRows, ApiError> {
+    let department = scoped(actor, department)?;
+    let rows = stats::trend(conn, period, bucket, department, now)?
+        .into_iter()
+        .map(|(bucket, tally)| {
+            let totals = Totals {
+                tally,
+                medians: Medians::default(),
+            };
+            (bucket, tally, Figures::of(&totals, weights))
+        })
+        .collect();
+    Ok((department, rows))
 }

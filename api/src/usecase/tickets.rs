@@ -178,3 +178,12 @@ pub fn list(
 ) -> Result<Page, StoreError> {
     tickets::list(conn, actor, filter, limit, after, now)
 }
+
+/// The tickets changed after `after` (the change feed); the route checks the role.
+pub fn changes(
+    conn: &mut DbConnection,
+    after: tickets::FeedCursor,
+    limit: i64,
+) -> Result<(Vec<tickets::Change>, tickets::FeedCursor), ApiError> {
+    Ok(tickets::changes(conn, after, limit)?)
+}

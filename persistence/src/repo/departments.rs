@@ -4,6 +4,7 @@ use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use jiban_domain::values::DepartmentId;
 
+use super::CHUNK;
 use crate::conn::DbConnection;
 use crate::error::StoreError;
 use crate::schema::departments;
@@ -66,6 +67,26 @@ pub fn exists(conn: &mut DbConnection, id: DepartmentId) -> Result<bool, StoreEr
         departments::table.find(DbUuid(id.as_uuid())),
     ))
     .get_result(conn)?)
+}
+
+/// Which of `ids` name a department.
+pub fn existing(
+    conn: &mut DbConnection,
+    ids: &[DepartmentId],
+) -> Result<Vec<DepartmentId>, StoreError> {
+    let mut found = Vec::new();
+    for chunk in ids.chunks(CHUNK) {
+        let chunk: Vec<DbUuid> = chunk.iter().map(|id| DbUuid(id.as_uuid())).collect();
+        found.extend(
+            departments::table
+                .filter(departments::id.eq_any(chunk))
+                .select(departments::id)
+                .load::<DbUuid>(conn)?
+                .into_iter()
+                .map(|id| DepartmentId::from_uuid(id.0)),
+        );
+    }
+    Ok(found)
 }
 
 pub fn code_taken(conn: &mut DbConnection, code: &str) -> Result<bool, StoreError> {

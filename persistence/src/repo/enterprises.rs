@@ -4,6 +4,7 @@ use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use jiban_domain::values::{EnterpriseId, UserId};
 
+use super::{CHUNK, on_backend};
 use crate::conn::DbConnection;
 use crate::error::StoreError;
 use crate::schema::{enterprise_liaisons, enterprises, users};
@@ -75,6 +76,20 @@ pub fn insert(conn: &mut DbConnection, enterprise: &EnterpriseRecord) -> Result<
     diesel::insert_into(enterprises::table)
         .values(Row::from(enterprise))
         .execute(conn)?;
+    Ok(())
+}
+
+/// Inserts many enterprises (an import), [`CHUNK`] rows a statement. A taken USCC is a
+/// [`StoreError::Conflict`]; run it inside the caller's transaction, which then writes
+/// none of them.
+pub fn insert_many(conn: &mut DbConnection, all: &[EnterpriseRecord]) -> Result<(), StoreError> {
+    for chunk in all.chunks(CHUNK) {
+        let rows: Vec<Row> = chunk.iter().map(Row::from).collect();
+        // A multi-row INSERT does not pass through the MultiConnection enum.
+        on_backend!(conn, |c| diesel::insert_into(enterprises::table)
+            .values(&rows)
+            .execute(c)?);
+    }
     Ok(())
 }
 
@@ -172,6 +187,40 @@ pub fn uscc_taken(
         None => diesel::select(diesel::dsl::exists(same_code)).get_result(conn)?,
     };
     Ok(taken)
+}
+
+/// Which of `usccs` (upper-cased, as stored) an enterprise has already.
+pub fn usccs_taken(conn: &mut DbConnection, usccs: &[&str]) -> Result<Vec<String>, StoreError> {
+    let mut taken = Vec::new();
+    for chunk in usccs.chunks(CHUNK) {
+        taken.extend(
+            enterprises::table
+                .filter(enterprises::uscc.eq_any(chunk.to_vec()))
+                .select(enterprises::uscc)
+                .load::<String>(conn)?,
+        );
+    }
+    Ok(taken)
+}
+
+/// Which of `ids` name an enterprise.
+pub fn existing(
+    conn: &mut DbConnection,
+    ids: &[EnterpriseId],
+) -> Result<Vec<EnterpriseId>, StoreError> {
+    let mut found = Vec::new();
+    for chunk in ids.chunks(CHUNK) {
+        let chunk: Vec<DbUuid> = chunk.iter().map(|id| DbUuid(id.as_uuid())).collect();
+        found.extend(
+            enterprises::table
+                .filter(enterprises::id.eq_any(chunk))
+                .select(enterprises::id)
+                .load::<DbUuid>(conn)?
+                .into_iter()
+                .map(|id| EnterpriseId::from_uuid(id.0)),
+        );
+    }
+    Ok(found)
 }
 
 /// What a PATCH may change; `None` leaves the column alone, and for the paired leader
@@ -312,4 +361,86 @@ pub fn exists(conn: &mut DbConnection, id: EnterpriseId) -> Result<bool, StoreEr
         enterprises::table.find(DbUuid(id.as_uuid())),
     ))
     .get_result(conn)?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::both_backends;
+    use crate::repo::users::{self, NewUser};
+    use crate::write_tx;
+    use jiban_domain::values::Role;
+
+    fn enterprise(n: usize, now: DateTime<Utc>) -> EnterpriseRecord {
+        EnterpriseRecord {
+            id: EnterpriseId::from_uuid(uuid::Uuid::new_v4()),
+            name: format!("企业{n}"),
+            // Not a valid code: the repository stores what the caller verified.
+            uscc: format!("U{n:017}"),
+            contact_name: "王".to_owned(),
+            contact_phone: "110".to_owned(),
+            contact_email: "wang@example.cn".to_owned(),
+            paired_leader_id: None,
+            created_at: now,
+            updated_at: now,
+        }
+    }
+
+    // An import's queries over more rows than one statement takes (CHUNK), on both
+    // backends: multi-row inserts, and the `IN (…)` lookups that find them.
+    both_backends!(many_are_written_and_found_chunk_by_chunk, |db| {
+        let mut conn = db.conn();
+        // At the storage's precision, so that what is read back is equal.
+        let now = chrono::SubsecRound::trunc_subsecs(Utc::now(), 6);
+        let all: Vec<EnterpriseRecord> = (0..CHUNK * 2 + 7).map(|n| enterprise(n, now)).collect();
+        insert_many(&mut conn, &all).unwrap();
+        let usccs: Vec<&str> = all.iter().map(|e| e.uscc.as_str()).collect();
+        let mut taken = usccs_taken(&mut conn, &usccs).unwrap();
+        taken.sort();
+        assert_eq!(taken, usccs);
+        assert!(usccs_taken(&mut conn, &["nobody's"]).unwrap().is_empty());
+        let mut ids: Vec<EnterpriseId> = all.iter().map(|e| e.id).collect();
+        ids.push(EnterpriseId::from_uuid(uuid::Uuid::new_v4()));
+        assert_eq!(existing(&mut conn, &ids).unwrap().len(), all.len());
+        let found = find(&mut conn, all[CHUNK + 1].id).unwrap().unwrap();
+        assert_eq!(found, all[CHUNK + 1]);
+
+        // A taken code among many: the caller's transaction writes none of them.
+        let again: Vec<EnterpriseRecord> = vec![enterprise(90_000, now), enterprise(5, now)];
+        let refused = write_tx(&mut conn, |c| insert_many(c, &again));
+        assert!(
+            matches!(refused, Err(StoreError::Conflict(_))),
+            "{refused:?}"
+        );
+        assert!(
+            usccs_taken(&mut conn, &[again[0].uscc.as_str()])
+                .unwrap()
+                .is_empty()
+        );
+
+        let names: Vec<String> = (0..CHUNK + 3).map(|n| format!("user{n}")).collect();
+        let people: Vec<NewUser<'_>> = names
+            .iter()
+            .map(|name| NewUser {
+                id: UserId::from_uuid(uuid::Uuid::new_v4()),
+                username: name,
+                password_hash: "x",
+                role: Role::Enterprise,
+                display_name: "王",
+                email: "wang@example.cn",
+                department_id: None,
+                enterprise_id: Some(all[0].id),
+                now,
+            })
+            .collect();
+        users::insert_many(&mut conn, &people).unwrap();
+        let wanted: Vec<&str> = names.iter().map(String::as_str).chain(["nobody"]).collect();
+        assert_eq!(
+            users::usernames_taken(&mut conn, &wanted).unwrap().len(),
+            names.len()
+        );
+        let found = users::find(&mut conn, people[CHUNK].id).unwrap().unwrap();
+        assert_eq!(found.enterprise_id, Some(all[0].id));
+        assert!(found.active);
+    });
 }

@@ -6,7 +6,7 @@ use diesel::prelude::*;
 use jiban_domain::User;
 use jiban_domain::values::{DepartmentId, EnterpriseId, Role, UserId};
 
-use super::{on_backend, parse_stored};
+use super::{CHUNK, on_backend, parse_stored};
 use crate::conn::DbConnection;
 use crate::error::StoreError;
 use crate::schema::{enterprise_liaisons, users};
@@ -120,6 +120,20 @@ pub fn insert(conn: &mut DbConnection, user: &NewUser<'_>) -> Result<(), StoreEr
     Ok(())
 }
 
+/// Inserts many users (an import), [`CHUNK`] rows a statement. A taken username is a
+/// [`StoreError::Conflict`]; run it inside the caller's transaction, which then writes
+/// none of them.
+pub fn insert_many(conn: &mut DbConnection, all: &[NewUser<'_>]) -> Result<(), StoreError> {
+    for chunk in all.chunks(CHUNK) {
+        let rows: Vec<NewRow<'_>> = chunk.iter().map(NewRow::from).collect();
+        // A multi-row INSERT does not pass through the MultiConnection enum.
+        on_backend!(conn, |c| diesel::insert_into(users::table)
+            .values(&rows)
+            .execute(c)?);
+    }
+    Ok(())
+}
+
 /// Inserts a user unless its username is taken; returns whether it did. Race-free across
 /// nodes: of several inserting the same name at once, exactly one gets `true`.
 pub fn insert_unless_username_taken(
@@ -170,6 +184,23 @@ pub fn username_taken(conn: &mut DbConnection, username: &str) -> Result<bool, S
         users::table.filter(users::username.eq(username)),
     ))
     .get_result(conn)?)
+}
+
+/// Which of `usernames` (folded to lower case, as stored) a user has already.
+pub fn usernames_taken(
+    conn: &mut DbConnection,
+    usernames: &[&str],
+) -> Result<Vec<String>, StoreError> {
+    let mut taken = Vec::new();
+    for chunk in usernames.chunks(CHUNK) {
+        taken.extend(
+            users::table
+                .filter(users::username.eq_any(chunk.to_vec()))
+                .select(users::username)
+                .load::<String>(conn)?,
+        );
+    }
+    Ok(taken)
 }
 
 /// Where a page of users starts: after the user with this `(created_at, id)`, newest
@@ -227,11 +258,17 @@ pub fn roles(
     conn: &mut DbConnection,
     ids: &[UserId],
 ) -> Result<Vec<(UserId, Role, bool)>, StoreError> {
-    let ids: Vec<DbUuid> = ids.iter().map(|id| DbUuid(id.as_uuid())).collect();
-    let rows: Vec<(DbUuid, String, bool)> = users::table
-        .filter(users::id.eq_any(ids))
-        .select((users::id, users::role, users::active))
-        .load(conn)?;
+    let mut rows: Vec<(DbUuid, String, bool)> = Vec::new();
+    // An import checks the paired leaders of thousands of enterprises at once.
+    for chunk in ids.chunks(CHUNK) {
+        let chunk: Vec<DbUuid> = chunk.iter().map(|id| DbUuid(id.as_uuid())).collect();
+        rows.extend(
+            users::table
+                .filter(users::id.eq_any(chunk))
+                .select((users::id, users::role, users::active))
+                .load::<(DbUuid, String, bool)>(conn)?,
+        );
+    }
     rows.into_iter()
         .map(|(id, role, active)| {
             Ok((

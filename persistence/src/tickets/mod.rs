@@ -3,12 +3,14 @@
 //!
 //! - [`create`]: number, row, first event, notice; idempotent with a key.
 //! - [`execute`]: lock, version check, `decide`, row, events, notices.
+//! - [`changes`]: the change feed, every ticket changed after a position.
 //! - [`get`], [`events`], [`list`]: scoped by `can_see`, in Rust and in SQL alike; the
 //!   list's text search (`q`) is `search`'s, and [`backfill_search`] indexes old tickets.
 //! - [`scan`]: the deadline scanner's pass (alerts, escalations, unrated closes), and
 //!   [`plan`], what it would do; [`claim_due`], [`recompute_provisional`].
 
 mod fast;
+mod feed;
 #[cfg(feature = "bench")]
 mod history;
 mod notify;
@@ -19,6 +21,7 @@ mod scan;
 mod search;
 mod store;
 
+pub use feed::{Change, FeedCursor, changes};
 #[cfg(feature = "bench")]
 pub use history::insert_history;
 pub use query::{

@@ -292,8 +292,9 @@ const WINDOW: i64 = 3;
 /// the matches among those, which for a text that is not common are few. Left to the
 /// planner, a common text of several grams took the GIN path and sorted every match
 /// (66,647 at a million tickets): it multiplies the grams' frequencies, far below the
-/// truth for the grams of one word. Not yet flat: at a million tickets the phrase and the
-/// text in no ticket ran 8.3 and 2.1 times slower than at 10,000 (docs/BENCHMARKS.md).
+/// truth for the grams of one word. At a million tickets the phrase and the text in no
+/// ticket run at 1.06 and 0.92 times their speed at 10,000 (docs/BENCHMARKS.md; with the
+/// pool's `jit = off`: the walk is costed for the whole table, and PostgreSQL compiled it).
 ///
 /// The window's edge is counted over all tickets, not the caller's: counted in scope, the
 /// planner, which cannot estimate the scope's `coalesce`, read the whole table and sorted

@@ -13,8 +13,8 @@ use jiban_domain::values::{
 use jiban_domain::{Actor, DomainError};
 
 use super::rows::{EventRow, NewEventRow, StatRow, StoredEvent, TicketRow, ticket_from_state};
-use super::{fast, notify, search};
-use crate::conn::{DbConnection, write_tx};
+use super::{fast, feed, notify, search};
+use crate::conn::{Backend, DbConnection, write_tx};
 use crate::error::StoreError;
 use crate::outbox::v7_at;
 use crate::schema::{idempotency_keys, ticket_events, ticket_stats, tickets};
@@ -231,8 +231,13 @@ fn insert_new(
         other => other?,
     }
     if let DbConnection::Sqlite(_) = conn {
+        // PostgreSQL's column default is the feed position (the create statement's
+        // transaction); SQLite's is written here.
         diesel::insert_into(ticket_stats::table)
-            .values(&StatRow::of_ticket(created))
+            .values((
+                &StatRow::of_ticket(created),
+                ticket_stats::changed.eq(feed::changed_now(Backend::Sqlite)),
+            ))
             .execute(conn)?;
         search::insert_sqlite(conn, created)?;
         append(conn, created, 0, std::slice::from_ref(event))?;
@@ -365,15 +370,18 @@ pub(crate) fn save(
     diesel::update(tickets::table.find(row.id))
         .set(&row)
         .execute(conn)?;
+    // The statistics' row, and the ticket's new place in the change feed: every event
+    // moves it there, those that leave `version` alone too.
     let stats = StatRow::of_ticket(ticket);
+    let changed = ticket_stats::changed.eq(feed::changed_now(conn.backend()));
     let updated = diesel::update(ticket_stats::table.find(stats.ticket_id))
-        .set(&stats)
+        .set((&stats, changed.clone()))
         .execute(conn)?;
     // Every ticket has its row (written with it, or by the migration); should one be
     // missing, the save writes it.
     if updated == 0 {
         diesel::insert_into(ticket_stats::table)
-            .values(&stats)
+            .values((&stats, changed))
             .execute(conn)?;
     }
     append(conn, ticket, last_seq, events)

@@ -1318,7 +1318,7 @@ both_backends!(
 // to what the migration leaves (unfilled, some states without their first round) and
 // the backfill has filled them in.
 both_backends!(statistics_from_sql_equal_the_definition, |db| {
-    use jiban_domain::stats::{Period, TicketFacts, totals_by};
+    use jiban_domain::stats::{Bucket, Period, TicketFacts, totals_by, trend};
     use jiban_domain::values::{
         ContactMethod, Disposition, DispositionExplanation, Explanation, Reason,
     };
@@ -1478,6 +1478,21 @@ both_backends!(statistics_from_sql_equal_the_definition, |db| {
                 totals_by(of_d2, period, |f| f.assignee_id),
                 "officers of one department, {period:?}"
             );
+            // The trend: SQL's days in +08:00 added up into buckets, against the tickets
+            // received in each bucket.
+            for bucket in [Bucket::Day, Bucket::Week, Bucket::Month] {
+                assert_eq!(
+                    crate::stats::trend(conn, period, bucket, None, now).unwrap(),
+                    trend(&facts, period, bucket),
+                    "trend by {bucket:?}, {period:?}"
+                );
+                let of_d2 = facts.iter().filter(|f| f.department_id == Some(d2));
+                assert_eq!(
+                    crate::stats::trend(conn, period, bucket, Some(d2), now).unwrap(),
+                    trend(of_d2, period, bucket),
+                    "trend of one department by {bucket:?}, {period:?}"
+                );
+            }
         }
         facts
     };
@@ -1593,6 +1608,179 @@ both_backends!(a_text_is_found_in_recent_tickets_then_older_ones, |db| {
         );
     }
 });
+
+/// Follows the feed from `after` until a page comes back empty: the tickets seen, by id,
+/// with the last seq each was seen at, and where it stopped.
+fn follow(
+    conn: &mut DbConnection,
+    mut after: FeedCursor,
+    limit: i64,
+) -> (Vec<(uuid::Uuid, i32)>, FeedCursor) {
+    let mut seen = Vec::new();
+    loop {
+        let (page, next) = changes(conn, after, limit).unwrap();
+        if page.is_empty() {
+            assert_eq!(
+                next, after,
+                "an empty page keeps the consumer where it stood"
+            );
+            return (seen, after);
+        }
+        assert!(page.len() as i64 <= limit);
+        seen.extend(page.iter().map(|c| (c.ticket.id.as_uuid(), c.last_seq)));
+        after = next;
+    }
+}
+
+/// [`follow`] again and again until `done` holds for what was seen, or half a minute. On
+/// PostgreSQL other tests' transactions in flight hold the feed back (never lose a change),
+/// so what this test wrote may come a moment later.
+fn follow_until(
+    conn: &mut DbConnection,
+    mut after: FeedCursor,
+    limit: i64,
+    done: impl Fn(&[(uuid::Uuid, i32)]) -> bool,
+) -> (Vec<(uuid::Uuid, i32)>, FeedCursor) {
+    let mut seen = Vec::new();
+    for _ in 0..1500 {
+        let (more, next) = follow(conn, after, limit);
+        seen.extend(more);
+        after = next;
+        if done(&seen) {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    (seen, after)
+}
+
+both_backends!(the_feed_moves_a_ticket_with_each_of_its_events, |db| {
+    let mut conn = db.conn();
+    let county = County::new(&mut conn);
+    let ctx = county.ctx();
+    let tickets: Vec<Ticket> = (0..5)
+        .map(|i| county.file(&mut conn, "utilities", at(2026, 3, 2, 9, i)))
+        .collect();
+    let (seen, cursor) = follow_until(&mut conn, FeedCursor::START, 2, |s| s.len() >= 5);
+    let ids: BTreeSet<uuid::Uuid> = tickets.iter().map(|t| t.id.as_uuid()).collect();
+    assert_eq!(seen.iter().map(|s| s.0).collect::<BTreeSet<_>>(), ids);
+    assert!(seen.iter().all(|(_, seq)| *seq == 1));
+    assert_eq!(seen.len(), 5, "each ticket once: {seen:?}");
+
+    // A comment leaves the version alone and still moves the ticket; so does an accept.
+    let comment = Command::Comment {
+        body: Body::parse("已联系供电所").unwrap(),
+        internal: true,
+    };
+    let t = execute(
+        &mut conn,
+        tickets[1].id,
+        None,
+        comment,
+        &county.officer,
+        at(2026, 3, 2, 9, 10),
+        ctx,
+    )
+    .unwrap();
+    assert_eq!(t.version, 1);
+    execute(
+        &mut conn,
+        tickets[3].id,
+        Some(1),
+        accept(),
+        &county.officer,
+        at(2026, 3, 2, 9, 11),
+        ctx,
+    )
+    .unwrap();
+    let (seen, cursor) = follow_until(&mut conn, cursor, 10, |s| s.len() >= 2);
+    assert_eq!(
+        seen,
+        vec![(tickets[1].id.as_uuid(), 2), (tickets[3].id.as_uuid(), 2)]
+    );
+    // Nothing new: the same cursor, no items.
+    assert_eq!(follow(&mut conn, cursor, 10), (Vec::new(), cursor));
+});
+
+/// Transactions commit out of order: one that started writing first and commits last must
+/// not be skipped by a consumer that already read the other's change (DESIGN.md section 7).
+#[test]
+fn postgres_feed_waits_for_a_transaction_still_in_flight() {
+    let Some(db) = TestDb::postgres() else { return };
+    let county = County::new(&mut db.conn());
+    let ctx = county.ctx();
+    let first = county.file(&mut db.conn(), "utilities", at(2026, 3, 2, 9, 0));
+    let second = county.file(&mut db.conn(), "utilities", at(2026, 3, 2, 9, 1));
+    let (_, start) = follow_until(&mut db.conn(), FeedCursor::START, 100, |s| s.len() >= 2);
+    let written = Arc::new(Barrier::new(2));
+    let commit = Arc::new(Barrier::new(2));
+    std::thread::scope(|s| {
+        let (county, db) = (&county, &db);
+        let (written2, commit2) = (written.clone(), commit.clone());
+        s.spawn(move || {
+            let mut conn = db.conn();
+            conn.transaction::<_, diesel::result::Error, _>(|conn| {
+                let comment = Command::Comment {
+                    body: Body::parse("先写后提交").unwrap(),
+                    internal: false,
+                };
+                execute(
+                    conn,
+                    first.id,
+                    None,
+                    comment,
+                    &county.officer,
+                    at(2026, 3, 2, 9, 5),
+                    ctx,
+                )
+                .unwrap();
+                written2.wait();
+                commit2.wait();
+                Ok(())
+            })
+            .unwrap();
+        });
+        written.wait();
+        // The later transaction commits first.
+        let comment = Command::Comment {
+            body: Body::parse("后写先提交").unwrap(),
+            internal: false,
+        };
+        let mut conn = db.conn();
+        execute(
+            &mut conn,
+            second.id,
+            None,
+            comment,
+            &county.officer,
+            at(2026, 3, 2, 9, 6),
+            ctx,
+        )
+        .unwrap();
+        let (seen, cursor) = follow(&mut conn, start, 100);
+        // Let the other transaction go before asserting: a failure must not leave it
+        // waiting at the barrier.
+        commit.wait();
+        assert!(
+            !seen.contains(&(second.id.as_uuid(), 2)),
+            "served a change beyond a transaction still in flight: {seen:?}"
+        );
+        // Once the first has committed, both come, the first before the second. Other
+        // tests' transactions may hold the feed back a moment; it only ever waits.
+        let (seen, _) = follow_until(&mut conn, cursor, 100, |s| {
+            s.contains(&(second.id.as_uuid(), 2))
+        });
+        // (The creates may come here too, had another test held the first drain back.)
+        let ours: Vec<_> = seen
+            .into_iter()
+            .filter(|(id, seq)| *seq == 2 && [first.id.as_uuid(), second.id.as_uuid()].contains(id))
+            .collect();
+        assert_eq!(
+            ours,
+            vec![(first.id.as_uuid(), 2), (second.id.as_uuid(), 2)]
+        );
+    });
+}
 
 // Webhooks (issue 10, point 4): every entry appended, by a create (PostgreSQL's one
 // statement too), a command or the scanner, is queued once per webhook subscribed to it,

@@ -1,0 +1,2 @@
+DROP INDEX ticket_stats_changed_idx;
+ALTER TABLE ticket_stats DROP COLUMN changed;

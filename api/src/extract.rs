@@ -45,52 +45,63 @@ impl<T: DeserializeOwned + 'static> FromRequest for JsonBody<T> {
 
     fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
         let is_json = is_json(req);
-        let declared_len = req
-            .headers()
-            .get(header::CONTENT_LENGTH)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.parse::<usize>().ok());
+        let declared = declared_length(req);
         let payload = payload.take();
         Box::pin(async move {
             if !is_json {
                 return Ok(JsonBody(Err(problem::unsupported_media_type())));
             }
-            if declared_len.is_some_and(|len| len > BODY_LIMIT) {
-                return Ok(JsonBody(Err(problem::payload_too_large())));
-            }
-            let stream = actix_web::body::BodyStream::new(payload);
-            let bytes = match actix_web::body::to_bytes_limited(stream, BODY_LIMIT).await {
-                Ok(Ok(bytes)) => bytes,
-                Ok(Err(_)) => {
-                    return Ok(JsonBody(Err(ApiError::bad_request(
-                        "unreadable_body",
-                        "the request body could not be read",
-                    ))));
-                }
-                Err(_) => return Ok(JsonBody(Err(problem::payload_too_large()))),
-            };
-            Ok(JsonBody(parse_json(&bytes)))
+            Ok(JsonBody(
+                match read_limited(payload, declared, BODY_LIMIT).await {
+                    Ok(bytes) => parse_json(&bytes),
+                    Err(e) => Err(e),
+                },
+            ))
         })
+    }
+}
+
+/// The body's declared `Content-Length`, if any and readable.
+fn declared_length(req: &HttpRequest) -> Option<usize> {
+    req.headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse().ok())
+}
+
+/// The body, at most `limit` bytes: 413 when it is declared or turns out larger (without
+/// reading it when declared), 400 when the connection fails.
+async fn read_limited(
+    payload: Payload,
+    declared: Option<usize>,
+    limit: usize,
+) -> Result<actix_web::web::Bytes, ApiError> {
+    if declared.is_some_and(|len| len > limit) {
+        return Err(problem::body_too_large(limit));
+    }
+    let stream = actix_web::body::BodyStream::new(payload);
+    match actix_web::body::to_bytes_limited(stream, limit).await {
+        Ok(Ok(bytes)) => Ok(bytes),
+        Ok(Err(_)) => Err(ApiError::bad_request(
+            "unreadable_body",
+            "the request body could not be read",
+        )),
+        Err(_) => Err(problem::body_too_large(limit)),
     }
 }
 
 /// `application/json` or any `application/*+json`.
 pub fn is_json(req: &HttpRequest) -> bool {
-    let Some(mime) = req
-        .headers()
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-    else {
-        return false;
-    };
-    let essence = mime
-        .split(';')
-        .next()
-        .unwrap_or("")
-        .trim()
-        .to_ascii_lowercase();
-    essence == "application/json"
-        || (essence.starts_with("application/") && essence.ends_with("+json"))
+    media_type(req.headers()).is_some_and(|essence| {
+        essence == "application/json"
+            || (essence.starts_with("application/") && essence.ends_with("+json"))
+    })
+}
+
+/// The declared media type without its parameters, lower-cased.
+fn media_type(headers: &header::HeaderMap) -> Option<String> {
+    let value = headers.get(header::CONTENT_TYPE)?.to_str().ok()?;
+    Some(value.split(';').next()?.trim().to_ascii_lowercase())
 }
 
 /// Parses a body: 400 when it is not JSON at all, 422 naming the field when JSON of the

@@ -111,6 +111,15 @@ pub enum Bucket {
 impl Bucket {
     const NAMES: &'static [&'static str] = &["day", "week", "month"];
 
+    /// Its name in the API: `day`, `week` or `month`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Bucket::Day => "day",
+            Bucket::Week => "week",
+            Bucket::Month => "month",
+        }
+    }
+
     /// The first day of the bucket holding `date`.
     pub fn start_of(self, date: NaiveDate) -> NaiveDate {
         match self {
@@ -135,14 +144,12 @@ impl FromStr for Bucket {
     type Err = ValueError;
 
     fn from_str(s: &str) -> Result<Bucket, ValueError> {
-        match s {
-            "day" => Ok(Bucket::Day),
-            "week" => Ok(Bucket::Week),
-            "month" => Ok(Bucket::Month),
-            _ => Err(ValueError::NotOneOf {
+        [Bucket::Day, Bucket::Week, Bucket::Month]
+            .into_iter()
+            .find(|b| b.as_str() == s)
+            .ok_or(ValueError::NotOneOf {
                 allowed: Bucket::NAMES,
-            }),
-        }
+            })
     }
 }
 

@@ -11,6 +11,9 @@ use std::collections::BTreeMap;
 
 use chrono::{DateTime, NaiveDate, Utc};
 use diesel::prelude::*;
+use diesel::query_builder::{BoxedSqlQuery, SqlQuery};
+use diesel::serialize::ToSql;
+use diesel::sql_types::HasSqlType;
 use diesel::sql_types::{BigInt, Nullable, Text};
 use jiban_domain::stats::{
     Bucket, FirstRound, Medians, Period, Tally, TicketFacts, Totals, roll_up,
@@ -228,6 +231,32 @@ fn days_sql(pg: bool, department: bool) -> String {
     )
 }
 
+/// A statement of the texts above with its binds in the order they place them: "now"
+/// (the counts' "overdue now"; the medians take none), the period, and the department
+/// when there is one.
+fn bound<'a, DB>(
+    sql: String,
+    now: Option<DbInstant>,
+    from: DbInstant,
+    to: DbInstant,
+    department: Option<DbUuid>,
+) -> BoxedSqlQuery<'a, DB, SqlQuery>
+where
+    DB: diesel::backend::Backend + HasSqlType<UtcTime> + HasSqlType<Uuid>,
+    DbInstant: ToSql<UtcTime, DB>,
+    DbUuid: ToSql<Uuid, DB>,
+{
+    let mut query = diesel::sql_query(sql).into_boxed();
+    if let Some(now) = now {
+        query = query.bind::<UtcTime, _>(now);
+    }
+    query = query.bind::<UtcTime, _>(from).bind::<UtcTime, _>(to);
+    if let Some(d) = department {
+        query = query.bind::<Uuid, _>(d);
+    }
+    query
+}
+
 fn totals(
     conn: &mut DbConnection,
     period: &Period,
@@ -244,14 +273,8 @@ fn totals(
     let key = group.column();
     let pg = conn.backend() == Backend::Postgres;
     let counted: Vec<KeyedRow> = on_backend!(conn, |c| {
-        let query = diesel::sql_query(counts_sql(pg, key, department.is_some()))
-            .bind::<UtcTime, _>(now)
-            .bind::<UtcTime, _>(from)
-            .bind::<UtcTime, _>(to);
-        match department {
-            Some(d) => query.bind::<Uuid, _>(d).load(c)?,
-            None => query.load(c)?,
-        }
+        let sql = counts_sql(pg, key, department.is_some());
+        bound(sql, Some(now), from, to, department).load(c)?
     });
     let mut groups: BTreeMap<Option<DbUuid>, Totals> = counted
         .iter()
@@ -265,13 +288,8 @@ fn totals(
         .collect();
     for (column, contact) in [("minutes_to_contact", true), ("minutes_to_outcome", false)] {
         let medians: Vec<MedianRow> = on_backend!(conn, |c| {
-            let query = diesel::sql_query(median_sql(pg, key, column, department.is_some()))
-                .bind::<UtcTime, _>(from)
-                .bind::<UtcTime, _>(to);
-            match department {
-                Some(d) => query.bind::<Uuid, _>(d).load(c)?,
-                None => query.load(c)?,
-            }
+            let sql = median_sql(pg, key, column, department.is_some());
+            bound(sql, None, from, to, department).load(c)?
         });
         for row in medians {
             if let Some(totals) = groups.get_mut(&row.key) {
@@ -304,14 +322,8 @@ pub fn trend(
     let department = department.map(|d| DbUuid(d.as_uuid()));
     let pg = conn.backend() == Backend::Postgres;
     let rows: Vec<DayRow> = on_backend!(conn, |c| {
-        let query = diesel::sql_query(days_sql(pg, department.is_some()))
-            .bind::<UtcTime, _>(now)
-            .bind::<UtcTime, _>(from)
-            .bind::<UtcTime, _>(to);
-        match department {
-            Some(d) => query.bind::<Uuid, _>(d).load(c)?,
-            None => query.load(c)?,
-        }
+        let sql = days_sql(pg, department.is_some());
+        bound(sql, Some(now), from, to, department).load(c)?
     });
     let days = rows
         .iter()
@@ -451,14 +463,13 @@ pub(crate) mod tests {
             statements.push((days_sql(true, with_department), true, with_department));
         }
         for (sql, binds_now, with_department) in statements {
-            let mut query = diesel::sql_query(format!("EXPLAIN {sql}")).into_boxed();
-            if binds_now {
-                query = query.bind::<UtcTime, _>(now);
-            }
-            query = query.bind::<UtcTime, _>(from).bind::<UtcTime, _>(to);
-            if with_department {
-                query = query.bind::<Uuid, _>(department);
-            }
+            let query = bound(
+                format!("EXPLAIN {sql}"),
+                binds_now.then_some(now),
+                from,
+                to,
+                with_department.then_some(department),
+            );
             let plan = plan(conn, query);
             let index = if with_department {
                 "ticket_stats_department_id_idx"

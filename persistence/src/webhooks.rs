@@ -269,7 +269,7 @@ pub(crate) fn enqueue_events(
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::both_backends;
     use crate::outbox::{OutboxKind, OutboxStatus};
@@ -279,7 +279,12 @@ mod tests {
         Utc.with_ymd_and_hms(2026, 12, 3, 2, 0, 0).unwrap()
     }
 
-    fn hook(conn: &mut DbConnection, events: &[&str], include_internal: bool) -> Webhook {
+    /// A webhook subscribed to `events`, made at `t0`.
+    pub(crate) fn hook(
+        conn: &mut DbConnection,
+        events: &[&str],
+        include_internal: bool,
+    ) -> Webhook {
         insert(
             conn,
             &NewWebhook {

@@ -18,17 +18,11 @@ use actix_web::web::Bytes;
 use actix_web::{FromRequest, HttpRequest};
 
 use crate::import::BYTES_MAX;
-use crate::problem::{self, ApiError};
+use crate::problem::ApiError;
 
 /// Whether the request's body is declared CSV (`text/csv`, any parameters).
 pub fn is_csv(ctx: &GuardContext<'_>) -> bool {
-    essence(ctx.head().headers()).as_deref() == Some("text/csv")
-}
-
-/// The media type without its parameters, lower-cased.
-fn essence(headers: &HeaderMap) -> Option<String> {
-    let value = headers.get(header::CONTENT_TYPE)?.to_str().ok()?;
-    Some(value.split(';').next()?.trim().to_ascii_lowercase())
+    super::media_type(ctx.head().headers()).as_deref() == Some("text/csv")
 }
 
 /// Whether the declared `charset` (RFC 4180 section 3), if any, is one an import reads:
@@ -70,11 +64,7 @@ impl FromRequest for CsvBody {
 
     fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
         let utf8 = charset_is_utf8(req.headers());
-        let declared_len = req
-            .headers()
-            .get(header::CONTENT_LENGTH)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.parse::<usize>().ok());
+        let declared = super::declared_length(req);
         let payload = payload.take();
         Box::pin(async move {
             if !utf8 {
@@ -84,19 +74,8 @@ impl FromRequest for CsvBody {
                     "send the CSV file in UTF-8: Content-Type: text/csv; charset=utf-8",
                 ))));
             }
-            if declared_len.is_some_and(|len| len > BYTES_MAX) {
-                return Ok(CsvBody(Err(problem::body_too_large(BYTES_MAX))));
-            }
-            let stream = actix_web::body::BodyStream::new(payload);
             Ok(CsvBody(
-                match actix_web::body::to_bytes_limited(stream, BYTES_MAX).await {
-                    Ok(Ok(bytes)) => Ok(bytes),
-                    Ok(Err(_)) => Err(ApiError::bad_request(
-                        "unreadable_body",
-                        "the request body could not be read",
-                    )),
-                    Err(_) => Err(problem::body_too_large(BYTES_MAX)),
-                },
+                super::read_limited(payload, declared, BYTES_MAX).await,
             ))
         })
     }

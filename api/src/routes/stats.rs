@@ -289,7 +289,7 @@ struct TrendResponse {
 
 fn parse_trend(
     pairs: &[(String, String)],
-) -> Result<(Period, Bucket, &'static str, Option<DepartmentId>), ApiError> {
+) -> Result<(Period, Bucket, Option<DepartmentId>), ApiError> {
     let mut p = Params::default();
     let q = p.known(pairs, TREND_PARAMETERS);
     let period = period(&mut p, q.get("from").copied(), q.get("to").copied());
@@ -313,16 +313,9 @@ fn parse_trend(
         .id("department_id", q.get("department_id").copied())
         .map(DepartmentId::from_uuid);
     let (period, bucket, department) = p.finish((period, bucket, department))?;
-    let bucket = bucket.expect("a bucket when the parameters are valid");
-    let name = match bucket {
-        Bucket::Day => "day",
-        Bucket::Week => "week",
-        Bucket::Month => "month",
-    };
     Ok((
         period.expect("a period when the parameters are valid"),
-        bucket,
-        name,
+        bucket.expect("a bucket when the parameters are valid"),
         department,
     ))
 }
@@ -335,7 +328,7 @@ async fn trend(
     query: web::Query<Vec<(String, String)>>,
 ) -> Result<HttpResponse, ApiError> {
     auth.require(READERS)?;
-    let (period, bucket, name, department) = parse_trend(&query)?;
+    let (period, bucket, department) = parse_trend(&query)?;
     let weights = state.score_weights;
     let now = crate::now();
     let actor = auth.into_actor();
@@ -359,7 +352,7 @@ async fn trend(
     Ok(HttpResponse::Ok().json(TrendResponse {
         from: period.from(),
         to: period.to(),
-        bucket: name,
+        bucket: bucket.as_str(),
         department_id: department.map(|d| d.as_uuid()),
         items,
     }))

@@ -1788,29 +1788,13 @@ fn postgres_feed_waits_for_a_transaction_still_in_flight() {
 // include_internal; a deleted webhook gets nothing.
 both_backends!(each_event_is_queued_once_per_subscribed_webhook, |db| {
     use crate::outbox::{Message, OutboxKind};
-    use crate::webhooks::{self, NewWebhook};
+    use crate::webhooks::{self, tests::hook};
     let mut conn = db.conn();
     let county = County::new(&mut conn);
-    let mut hook = |events: &[&str], include_internal: bool| {
-        webhooks::insert(
-            &mut conn,
-            &NewWebhook {
-                id: uuid::Uuid::now_v7(),
-                url: format!("https://hooks.example.gov.cn/{}", uuid::Uuid::new_v4()),
-                events: events.iter().map(|e| e.to_string()).collect(),
-                secret: "whsec_test".into(),
-                include_internal,
-                created_by: None,
-                created_at: at(2026, 3, 1, 0, 0),
-            },
-        )
-        .unwrap()
-        .id
-    };
-    let everything = hook(&["*"], false);
-    let with_internal = hook(&["ticket.commented", "alert.*"], true);
-    let resolved = hook(&["ticket.resolved"], false);
-    let deleted = hook(&["*"], true);
+    let everything = hook(&mut conn, &["*"], false).id;
+    let with_internal = hook(&mut conn, &["ticket.commented", "alert.*"], true).id;
+    let resolved = hook(&mut conn, &["ticket.resolved"], false).id;
+    let deleted = hook(&mut conn, &["*"], true).id;
     webhooks::delete(&mut conn, deleted, at(2026, 3, 1, 0, 0)).unwrap();
 
     let t = county.file(&mut conn, "utilities", at(2026, 3, 2, 9, 0));

@@ -25,7 +25,7 @@ use crate::problem::ApiError;
 const BOM: &[u8] = b"\xEF\xBB\xBF";
 
 /// The columns, in the order of the JSON's fields.
-pub(super) const HEADERS: [&str; 23] = [
+const HEADERS: [&str; 23] = [
     "排名",
     "部门ID",
     "部门",

@@ -24,6 +24,11 @@
 //! | `JIBAN_SCORE_WEIGHTS` | `score_weights` | `10/50/40`: the composite score's percentages of 响应率, 解决率 and 满意率 (DESIGN.md section 6), adding up to 100 |
 //! | `JIBAN_WEBHOOK_MAX_ATTEMPTS` | `webhook_max_attempts` | 10 (1 to 100): failed deliveries of one webhook row before it is dead |
 //! | `JIBAN_WEBHOOK_ALLOW_PRIVATE` | `webhook_allow_private` | `false` (`true`: webhooks may reach loopback, private and link-local addresses; for tests and closed networks) |
+//! | `JIBAN_STORAGE_URL` | `storage_url` | `file://./data/attachments`; or `s3://bucket?endpoint=…&region=…` (credentials from `AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY`) |
+//! | `JIBAN_ATTACHMENT_MAX_BYTES` | `attachment_max_bytes` | 20971520 (20 MiB; 1 to 1 GiB): the largest file accepted |
+//! | `JIBAN_ATTACHMENTS_PER_TICKET` | `attachments_per_ticket` | 100 (1 to 10000) |
+//! | `JIBAN_ATTACHMENT_TEMP_DIR` | `attachment_temp_dir` | the system's temporary folder: where uploads are spooled |
+//! | `JIBAN_ATTACHMENT_ORPHAN_GRACE_SECONDS` | `attachment_orphan_grace_seconds` | 3600: how old a stored object with no row must be before housekeeping deletes it |
 //!
 //! Secrets (the JWT secret, the admin password, the database URL, which may hold a
 //! password, and the SMTP password) are [`Secret`]s: their `Debug` prints `***`, and they
@@ -78,6 +83,16 @@ pub const MAX_MAIL_MAX_ATTEMPTS: u32 = 100;
 /// longer waits for the admin's retry.
 pub const DEFAULT_WEBHOOK_MAX_ATTEMPTS: u32 = 10;
 pub const MAX_WEBHOOK_MAX_ATTEMPTS: u32 = 100;
+/// The largest attachment (issue 11): 20 MiB, a scanned licence or a phone's photo with
+/// room to spare.
+pub const DEFAULT_ATTACHMENT_MAX_BYTES: u64 = 20 * 1024 * 1024;
+pub const MAX_ATTACHMENT_MAX_BYTES: u64 = 1024 * 1024 * 1024;
+/// Files per ticket (issue 11).
+pub const DEFAULT_ATTACHMENTS_PER_TICKET: u64 = 100;
+pub const MAX_ATTACHMENTS_PER_TICKET: u64 = 10_000;
+/// An object with no row is an upload that died between the store and the database, or
+/// one still in flight: an hour is far longer than any upload takes.
+pub const DEFAULT_ATTACHMENT_ORPHAN_GRACE_SECONDS: u64 = 3600;
 pub const DEFAULT_SCAN_INTERVAL_SECONDS: u64 = 30;
 pub const DEFAULT_SEND_INTERVAL_SECONDS: u64 = 5;
 /// An hour: a longer poll would let a 预警 warning arrive after its deadline.
@@ -145,6 +160,13 @@ pub struct Config {
     /// Whether webhooks may reach loopback, private, link-local and other non-public
     /// addresses (`crate::webhook::address`); off but for tests and closed networks.
     pub webhook_allow_private: bool,
+    /// Where attachments are stored (`crate::storage`).
+    pub storage: crate::storage::Location,
+    pub attachment_max_bytes: u64,
+    pub attachments_per_ticket: u64,
+    /// `None`: the system's temporary folder.
+    pub attachment_temp_dir: Option<PathBuf>,
+    pub attachment_orphan_grace_seconds: u64,
 }
 
 /// How the connection to the mail server is protected.
@@ -378,6 +400,11 @@ struct File {
     score_weights: Option<String>,
     webhook_max_attempts: Option<u32>,
     webhook_allow_private: Option<bool>,
+    storage_url: Option<String>,
+    attachment_max_bytes: Option<u64>,
+    attachments_per_ticket: Option<u64>,
+    attachment_temp_dir: Option<String>,
+    attachment_orphan_grace_seconds: Option<u64>,
 }
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
@@ -585,7 +612,45 @@ impl Config {
                 });
             }
         };
+        let storage = crate::storage::Location::parse(
+            &var("JIBAN_STORAGE_URL")
+                .or(file.storage_url)
+                .unwrap_or_else(|| crate::storage::DEFAULT_STORAGE_URL.to_owned()),
+        )
+        .map_err(|reason| ConfigError::Invalid {
+            name: "JIBAN_STORAGE_URL",
+            reason,
+        })?;
+        let attachment_max_bytes = bounded(
+            "JIBAN_ATTACHMENT_MAX_BYTES",
+            var("JIBAN_ATTACHMENT_MAX_BYTES"),
+            file.attachment_max_bytes,
+            DEFAULT_ATTACHMENT_MAX_BYTES,
+            1..=MAX_ATTACHMENT_MAX_BYTES,
+        )?;
+        let attachments_per_ticket = bounded(
+            "JIBAN_ATTACHMENTS_PER_TICKET",
+            var("JIBAN_ATTACHMENTS_PER_TICKET"),
+            file.attachments_per_ticket,
+            DEFAULT_ATTACHMENTS_PER_TICKET,
+            1..=MAX_ATTACHMENTS_PER_TICKET,
+        )?;
+        let attachment_temp_dir = var("JIBAN_ATTACHMENT_TEMP_DIR")
+            .or(file.attachment_temp_dir)
+            .map(PathBuf::from);
+        let attachment_orphan_grace_seconds = bounded(
+            "JIBAN_ATTACHMENT_ORPHAN_GRACE_SECONDS",
+            var("JIBAN_ATTACHMENT_ORPHAN_GRACE_SECONDS"),
+            file.attachment_orphan_grace_seconds,
+            DEFAULT_ATTACHMENT_ORPHAN_GRACE_SECONDS,
+            0..=u64::from(u32::MAX),
+        )?;
         Ok(Config {
+            storage,
+            attachment_max_bytes,
+            attachments_per_ticket,
+            attachment_temp_dir,
+            attachment_orphan_grace_seconds,
             database_url: Secret(database_url),
             bind,
             jwt_secret,
@@ -659,6 +724,28 @@ fn interval(
         });
     }
     Ok(seconds)
+}
+
+/// A number from its variable, else the file, else the default, within `range`.
+fn bounded(
+    name: &'static str,
+    raw: Option<String>,
+    from_file: Option<u64>,
+    default: u64,
+    range: std::ops::RangeInclusive<u64>,
+) -> Result<u64, ConfigError> {
+    let value = match raw {
+        Some(raw) => parse_number(name, &raw)?,
+        None => from_file.unwrap_or(default),
+    };
+    if range.contains(&value) {
+        Ok(value)
+    } else {
+        Err(ConfigError::Invalid {
+            name,
+            reason: format!("{value}: use {} to {}", range.start(), range.end()),
+        })
+    }
 }
 
 fn parse_number<T: std::str::FromStr>(name: &'static str, raw: &str) -> Result<T, ConfigError> {

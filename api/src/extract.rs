@@ -301,6 +301,23 @@ impl Fields {
         }
     }
 
+    /// An RFC 3339 instant with an offset, kept to the microsecond both backends store, or
+    /// the field's `invalid` error.
+    pub fn instant(&mut self, pointer: &str, raw: &str) -> Option<chrono::DateTime<chrono::Utc>> {
+        use chrono::SubsecRound;
+        match chrono::DateTime::parse_from_rfc3339(raw) {
+            Ok(t) => Some(t.to_utc().trunc_subsecs(6)),
+            Err(_) => {
+                self.push(FieldError::body(
+                    pointer,
+                    "invalid",
+                    "must be an RFC 3339 instant with offset, e.g. 2026-12-03T09:30:00+08:00",
+                ));
+                None
+            }
+        }
+    }
+
     /// Records an error (unless its pointer is already reported).
     pub fn push(&mut self, error: FieldError) {
         if !self.errors.iter().any(|e| e.pointer == error.pointer) {

@@ -14,6 +14,7 @@
 //! - [`usecase`]: one function per request's database work, one transaction each.
 
 pub mod app;
+pub mod attachment;
 pub mod auth;
 pub mod cli;
 pub mod config;
@@ -31,6 +32,7 @@ pub mod routes;
 pub mod rules;
 pub mod server;
 pub mod state;
+pub mod storage;
 pub mod telemetry;
 pub mod time;
 pub mod usecase;

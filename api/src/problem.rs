@@ -121,6 +121,8 @@ struct Inner {
     www_authenticate: Option<&'static str>,
     /// What went wrong inside, for the log only (5xx).
     cause: Option<String>,
+    /// Any other header the answer needs (a 416's `Content-Range`).
+    headers: Vec<(header::HeaderName, String)>,
 }
 
 impl ApiError {
@@ -137,6 +139,7 @@ impl ApiError {
             retry_after: None,
             www_authenticate: None,
             cause: None,
+            headers: Vec::new(),
         }))
     }
 
@@ -285,6 +288,18 @@ impl ApiError {
         self.0.status
     }
 
+    /// Another code and detail for the same status (e.g. a 503 that names the attachment
+    /// store rather than the database).
+    pub fn set_code(&mut self, code: impl Into<Cow<'static, str>>, detail: impl Into<String>) {
+        self.0.code = code.into();
+        self.0.detail = detail.into();
+    }
+
+    /// A header the problem's answer carries.
+    pub fn set_header(&mut self, name: header::HeaderName, value: String) {
+        self.0.headers.push((name, value));
+    }
+
     pub fn code(&self) -> &str {
         &self.0.code
     }
@@ -322,6 +337,9 @@ impl ApiError {
         }
         if let Some(challenge) = self.0.www_authenticate {
             response.insert_header((header::WWW_AUTHENTICATE, challenge));
+        }
+        for (name, value) in &self.0.headers {
+            response.insert_header((name.clone(), value.as_str()));
         }
         // serde_json cannot fail on this struct of strings and numbers.
         response.body(serde_json::to_vec(&body).unwrap_or_default())

@@ -124,7 +124,28 @@ fn start(config: Config) -> Result<(), StartError> {
     let rules = Arc::new(RulesCache::new(Duration::from_secs(RULES_CACHE_SECONDS)));
     let workers = Arc::new(workers::Stats::default());
     let settings = worker_settings(&config, &public_url);
+    let storage = Arc::new(
+        crate::storage::Storage::open(config.storage.clone())
+            .map_err(|e| StartError::Config(format!("JIBAN_STORAGE_URL: {e}")))?,
+    );
+    tracing::info!(store = %config.storage.describe(), "attachment store");
+    let temp_dir = config
+        .attachment_temp_dir
+        .clone()
+        .unwrap_or_else(std::env::temp_dir);
+    std::fs::create_dir_all(&temp_dir).map_err(|e| {
+        StartError::Config(format!(
+            "JIBAN_ATTACHMENT_TEMP_DIR {}: {e}",
+            temp_dir.display()
+        ))
+    })?;
     let state = web::Data::new(AppState {
+        storage: storage.clone(),
+        attachments: crate::attachment::Limits {
+            max_bytes: config.attachment_max_bytes,
+            per_ticket: config.attachments_per_ticket,
+            temp_dir,
+        },
         db: Db::new(pool.clone()),
         keys: Keys::new(secret.expose().as_bytes()),
         principals: PrincipalCache::new(Duration::from_secs(config.auth_cache_seconds)),
@@ -153,6 +174,10 @@ fn start(config: Config) -> Result<(), StartError> {
         let housekeeping = workers::spawn_housekeeping(
             pool.clone(),
             workers.clone(),
+            workers::Orphans {
+                storage,
+                grace: Duration::from_secs(config.attachment_orphan_grace_seconds),
+            },
             stopped.clone(),
             workers::HOUSEKEEPING_INTERVAL,
         );

@@ -36,6 +36,10 @@ pub struct AppState {
     /// Whether a webhook may point at loopback, private and other non-public addresses
     /// (`JIBAN_WEBHOOK_ALLOW_PRIVATE`).
     pub webhook_allow_private: bool,
+    /// The attachment store (`JIBAN_STORAGE_URL`).
+    pub storage: Arc<crate::storage::Storage>,
+    /// Attachments' limits and spool folder.
+    pub attachments: crate::attachment::Limits,
 }
 
 impl AppState {

@@ -506,7 +506,7 @@ impl Stats {
             );
         }
         if state.queue_read_at.is_some() {
-            out.push_str("# HELP jiban_outbox_rows Notification outbox rows by status (read at the last scanner pass).\n# TYPE jiban_outbox_rows gauge\n");
+            out.push_str("# HELP jiban_outbox_rows Outbox rows waiting to be sent or dead, by status (read at the last scanner pass; sent rows are jiban_mail_sent_total).\n# TYPE jiban_outbox_rows gauge\n");
             for (status, n) in &state.queue.by_status {
                 let _ = writeln!(out, "jiban_outbox_rows{{status=\"{status}\"}} {n}");
             }
@@ -623,10 +623,49 @@ pub fn spawn(
     handles
 }
 
+/// The attachment store's part of housekeeping (issue 11): objects with no row, older than
+/// `grace`, are what a crash between storing a file and writing its row left behind.
+pub struct Orphans {
+    pub storage: Arc<crate::storage::Storage>,
+    pub grace: Duration,
+}
+
+impl Orphans {
+    /// Deletes the objects older than the grace period that no attachment row names, and
+    /// says how many. Safe on several nodes at once: a delete of a deleted object is no
+    /// error, and an upload in flight is younger than the grace period.
+    pub async fn prune(&self, pool: &Pool, now: DateTime<Utc>) -> Result<u64, String> {
+        let grace = chrono::Duration::from_std(self.grace).map_err(|e| e.to_string())?;
+        let keys = self
+            .storage
+            .keys_before(now - grace)
+            .await
+            .map_err(|e| e.to_string())?;
+        if keys.is_empty() {
+            return Ok(0);
+        }
+        let asked = keys.clone();
+        let known = blocking(pool, move |conn| {
+            jiban_persistence::attachments::known_keys(conn, &asked)
+        })
+        .await
+        .map_err(|e| e.to_string())?;
+        let mut deleted = 0;
+        for key in keys.iter().filter(|k| !known.contains(*k)) {
+            self.storage.delete(key).await.map_err(|e| e.to_string())?;
+            tracing::info!(key, "deleted a stored object that no attachment names");
+            deleted += 1;
+            self.storage.count_orphans_deleted(1);
+        }
+        Ok(deleted)
+    }
+}
+
 /// Starts the housekeeping loop: one pass now, then one every `interval`, until `stop`.
 pub fn spawn_housekeeping(
     pool: Pool,
     stats: Arc<Stats>,
+    orphans: Orphans,
     mut stop: watch::Receiver<bool>,
     interval: Duration,
 ) -> actix_web::rt::task::JoinHandle<()> {
@@ -660,6 +699,13 @@ pub fn spawn_housekeeping(
                 }
                 Ok(_) => tracing::debug!("housekeeping held by another node; skipped"),
                 Err(e) => tracing::warn!(error = %e, "housekeeping failed; retrying next interval"),
+            }
+            match orphans.prune(&pool, now).await {
+                Ok(0) => {}
+                Ok(n) => tracing::info!(deleted = n, "housekeeping: orphaned stored objects"),
+                Err(e) => {
+                    tracing::warn!(error = %e, "housekeeping of stored objects failed; retrying next interval")
+                }
             }
             if wait(&mut stop, interval).await {
                 break;

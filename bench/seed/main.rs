@@ -599,6 +599,7 @@ impl Step {
             Step::Comment => (
                 handler(),
                 Command::Comment {
+                    attachment_ids: Vec::new(),
                     body: text("已与相关部门沟通，正在协调处理。"),
                     internal: rng.unit() < 0.5,
                 },
@@ -613,6 +614,7 @@ impl Step {
             Step::SupplyInfo => (
                 enterprise_user.clone(),
                 Command::SupplyInfo {
+                    attachment_ids: Vec::new(),
                     body: text("已上传营业执照复印件，用电户号为 3301234567。"),
                 },
             ),

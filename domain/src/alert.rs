@@ -25,7 +25,7 @@ use crate::deadline::calendar::{end_of_day, last_day, start_of_day};
 use crate::deadline::{Adjustment, Calendar, Deadline, DeadlineName, LimitUnit};
 use crate::notice::Audience;
 use crate::ticket::{Status, Ticket};
-use crate::values::TicketId;
+use crate::values::{DepartmentId, TicketId};
 
 /// 预警 warning, 超期 overdue, 督办 escalation.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -71,13 +71,15 @@ impl AlertLevel {
     }
 }
 
-/// Whom a deadline binds. Today every deadline is the handling department's; the
-/// co-handling departments' reply deadlines (主办/协办) will each be a party of their own,
-/// so the ledger's key names the party as well as the deadline.
+/// Whom a deadline binds: the handling department's deadlines, or a co-handling
+/// department's reply limit (主办/协办, issue 13), so the ledger's key names the party as
+/// well as the deadline.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Party {
     /// The department (or intake queue) handling the ticket, and its assignee.
     Handler,
+    /// A co-handling department, for its reply limit.
+    CoHandler(DepartmentId),
 }
 
 impl Party {
@@ -85,6 +87,7 @@ impl Party {
     pub fn as_key(self) -> String {
         match self {
             Party::Handler => "handler".to_owned(),
+            Party::CoHandler(department) => format!("co_handler:{department}"),
         }
     }
 }
@@ -215,26 +218,65 @@ pub fn handlers(ticket: &Ticket) -> Audience {
     }
 }
 
-/// Every alert of the ticket's open deadlines whose clock runs, due or not, soonest first.
+/// Who receives an alert of `level` on a co-handling department's reply limit (issue 13):
+/// 预警 its officers; 超期 them and the lead's assignee (the lead's department's officers
+/// while it has none); 督办 the supervisors.
+pub fn co_handler_recipients(
+    ticket: &Ticket,
+    department: DepartmentId,
+    level: AlertLevel,
+) -> Vec<Audience> {
+    match level {
+        AlertLevel::Warning => vec![Audience::DepartmentOfficers(department)],
+        AlertLevel::Overdue => vec![
+            Audience::DepartmentOfficers(department),
+            match ticket.assignee_id {
+                Some(assignee) => Audience::User(assignee),
+                None => handlers(ticket),
+            },
+        ],
+        AlertLevel::Escalation => vec![Audience::Supervisors],
+    }
+}
+
+/// Every alert of the ticket's open deadlines whose clock runs, due or not, soonest first:
+/// its own deadlines', and the reply limits of co-handling requests still awaiting a reply
+/// (an ended request raises no more alerts, issue 13), on the same ladder.
 pub fn schedule(ticket: &Ticket, calendar: &Calendar) -> Vec<Alert> {
-    let mut alerts: Vec<Alert> = ticket
+    let own = ticket
         .open_deadlines()
         .into_iter()
-        .flat_map(|(name, deadline)| {
+        .map(|(name, deadline)| (name, Party::Handler, deadline));
+    let replies = ticket
+        .open_co_handlers()
+        .filter(|c| c.awaits_reply() && crate::ticket::rules::IN_HAND.contains(&ticket.status))
+        .map(|c| {
+            (
+                DeadlineName::Reply,
+                Party::CoHandler(c.department_id),
+                &c.reply_due,
+            )
+        });
+    let mut alerts: Vec<Alert> = own
+        .chain(replies)
+        .flat_map(|(name, party, deadline)| {
             AlertLevel::ALL
                 .into_iter()
-                .map(move |level| (name, deadline, level))
+                .map(move |level| (name, party, deadline, level))
         })
-        .map(|(name, deadline, level)| Alert {
+        .map(|(name, party, deadline, level)| Alert {
             key: AlertKey {
                 ticket_id: ticket.id,
                 deadline: name,
-                party: Party::Handler,
+                party,
                 level,
                 due_at: deadline.due_at,
             },
             fires_at: fires_at(deadline, level, calendar),
-            recipients: recipients(ticket, level),
+            recipients: match party {
+                Party::Handler => recipients(ticket, level),
+                Party::CoHandler(department) => co_handler_recipients(ticket, department, level),
+            },
         })
         .filter(|a| ticket.clock_runs_at(a.fires_at))
         .collect();

@@ -52,6 +52,12 @@ pub enum DomainError {
     AppealAlreadyFiled,
     #[error("there is no appeal waiting for a decision")]
     NoPendingAppeal,
+    #[error("the department already has a co-handling request open on this ticket")]
+    AlreadyCoHandling,
+    #[error("the department has no co-handling request on this ticket")]
+    NotCoHandling,
+    #[error("the department's co-handling request has ended")]
+    CoHandlingEnded,
     #[error("{field}: {error}")]
     InvalidField {
         field: &'static str,
@@ -69,7 +75,7 @@ impl DomainError {
     pub fn kind(&self) -> ErrorKind {
         use DomainError::*;
         match self {
-            NotFound => ErrorKind::NotFound,
+            NotFound | NotCoHandling => ErrorKind::NotFound,
             NotPermitted(_) | TransferNeedsSupervisor => ErrorKind::Forbidden,
             InvalidField { .. } | Refused { .. } => ErrorKind::Invalid,
             WrongStatus { .. }
@@ -82,7 +88,9 @@ impl DomainError {
             | RatingWindowOpen
             | NoRating
             | AppealAlreadyFiled
-            | NoPendingAppeal => ErrorKind::Conflict,
+            | NoPendingAppeal
+            | AlreadyCoHandling
+            | CoHandlingEnded => ErrorKind::Conflict,
         }
     }
 
@@ -103,6 +111,9 @@ impl DomainError {
             AppealAlreadyFiled => "appeal_already_filed",
             NoPendingAppeal => "no_pending_appeal",
             UseTransfer => "use_transfer",
+            AlreadyCoHandling => "already_co_handling",
+            NotCoHandling => "not_co_handling",
+            CoHandlingEnded => "co_handling_ended",
             InvalidField { error, .. } => error.code(),
             Refused { code, .. } => code,
         }

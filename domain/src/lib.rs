@@ -6,6 +6,7 @@
 
 pub mod actor;
 pub mod alert;
+pub mod attachment;
 pub mod deadline;
 pub mod error;
 pub mod instant;

@@ -51,7 +51,8 @@ const FOOTER: &str = "此邮件由即办系统自动发送，请勿直接回复�
 /// The notices one event causes, given the ticket after it (DESIGN.md section 5):
 /// - to officials: a new ticket to its department's officers, or the supervisors while it
 ///   waits in the intake queue; a transferred ticket to the new department; an assignment
-///   to the assignee; a bad rating's escalation to the supervisors and, from the second
+///   to the assignee; a co-handling request to the departments asked and each opinion to
+///   the lead (issue 13); a bad rating's escalation to the supervisors and, from the second
 ///   bad rating, the paired leader;
 /// - to the enterprise (DESIGN.md section 5 and issue 7): its ticket accepted, disposed
 ///   of (with the explanation), information requested (every item), the deadline
@@ -161,6 +162,7 @@ pub fn notices_for(event: &Event, ticket: &Ticket, ctx: &NoticeContext<'_>) -> V
         EventData::Commented {
             body,
             internal: false,
+            ..
         } if ctx.actor_role.is_some_and(|r| r != Role::Enterprise) => enterprise(
             format!("【即办】诉求 {number} 有新的回复"),
             format!("办理人员回复：\n{body}"),
@@ -212,6 +214,29 @@ pub fn notices_for(event: &Event, ticket: &Ticket, ctx: &NoticeContext<'_>) -> V
                 "转办原因：{reason}\n办结时限不变：{}。",
                 local(ticket.resolve_due.due_at)
             ),
+        )],
+        // 协办 (issue 13): the departments asked are told what is asked and by when; the
+        // lead (its assignee, or its officers while it has none) is told of each opinion.
+        EventData::CoHandlersAdded { request, asked } => asked
+            .iter()
+            .map(|a| {
+                official(
+                    Audience::DepartmentOfficers(a.department_id),
+                    format!("【协办】工单 {number} 请求协办：{title}"),
+                    format!(
+                        "主办部门请贵部门协办：\n{request}\n\n请在 {} 前答复意见。",
+                        local(a.reply_due.due_at)
+                    ),
+                )
+            })
+            .collect(),
+        EventData::CoHandlerReplied { opinion, .. } => vec![official(
+            match ticket.assignee_id {
+                Some(assignee) => Audience::User(assignee),
+                None => crate::alert::handlers(ticket),
+            },
+            format!("【协办】工单 {number} 收到协办意见：{title}"),
+            format!("协办部门答复意见：\n{opinion}"),
         )],
         EventData::Assigned { assignee_id } => vec![official(
             Audience::User(*assignee_id),
@@ -266,6 +291,8 @@ pub fn notifies(data: &EventData) -> bool {
             | EventData::Closed { .. }
             | EventData::Transferred { .. }
             | EventData::Assigned { .. }
+            | EventData::CoHandlersAdded { .. }
+            | EventData::CoHandlerReplied { .. }
             | EventData::Escalated {
                 reason: EscalationReason::BadRating,
                 ..
@@ -308,10 +335,20 @@ pub fn alert_notice(
     } else {
         format!("已超期 {}", span(now - key.due_at))
     };
-    let ask = match key.level {
-        AlertLevel::Warning => "请抓紧办理，按时反馈。",
-        AlertLevel::Overdue => "请立即办理并向企业反馈，说明超期原因。",
-        AlertLevel::Escalation => {
+    let ask = match (key.party, key.level) {
+        // 协办 (issue 13): the co-handling department owes the lead its opinion.
+        (crate::alert::Party::CoHandler(_), AlertLevel::Warning) => {
+            "协办答复即将到期，请协办部门抓紧向主办部门答复意见。"
+        }
+        (crate::alert::Party::CoHandler(_), AlertLevel::Overdue) => {
+            "协办答复已超期，请协办部门立即向主办部门答复意见。"
+        }
+        (crate::alert::Party::CoHandler(_), AlertLevel::Escalation) => {
+            "协办答复超期未复，已提请督办，请督办人员跟进。"
+        }
+        (_, AlertLevel::Warning) => "请抓紧办理，按时反馈。",
+        (_, AlertLevel::Overdue) => "请立即办理并向企业反馈，说明超期原因。",
+        (_, AlertLevel::Escalation) => {
             "该工单已提级督办，请督办人员跟进并确认（在系统中确认督办提醒）。"
         }
     };

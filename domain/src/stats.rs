@@ -922,6 +922,51 @@ pub fn table<K: Ord + Copy>(groups: BTreeMap<Option<K>, Totals>, weights: &Weigh
     table
 }
 
+/// 协办 (issue 13): what a department was asked to co-handle over a period, shown beside
+/// the 三率 and not part of the composite score (the lead answers for the result): the
+/// requests made in the period (`requested_at`), those whose first reply came by the reply
+/// limit, those replied late, and those ended unanswered (the lead resolved or explained,
+/// or the ticket was withdrawn or closed, first: counted against the department). A
+/// request still open, or ended because the department became the lead, is received only.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct CoHandlingTally {
+    pub received: u64,
+    pub replied_on_time: u64,
+    pub replied_late: u64,
+    pub not_replied: u64,
+}
+
+impl CoHandlingTally {
+    /// Counts one request.
+    pub fn add(&mut self, request: &crate::ticket::CoHandler) {
+        use crate::ticket::CoHandlingStatus;
+        self.received += 1;
+        match request.replied_on_time() {
+            Some(true) => self.replied_on_time += 1,
+            Some(false) => self.replied_late += 1,
+            None if request.status() == CoHandlingStatus::NotReplied => self.not_replied += 1,
+            None => {}
+        }
+    }
+}
+
+/// [`CoHandlingTally`] per department asked, over the requests made in `period` on
+/// `tickets`: the definition SQL is held to.
+pub fn co_handling<'a>(
+    tickets: impl IntoIterator<Item = &'a Ticket>,
+    period: &Period,
+) -> BTreeMap<DepartmentId, CoHandlingTally> {
+    let mut out: BTreeMap<DepartmentId, CoHandlingTally> = BTreeMap::new();
+    for request in tickets
+        .into_iter()
+        .flat_map(|t| &t.co_handlers)
+        .filter(|c| period.contains(c.requested_at))
+    {
+        out.entry(request.department_id).or_default().add(request);
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     //! Tickets are built by driving the real domain (`submit`, `decide`, `apply`), so the
@@ -1937,6 +1982,7 @@ mod tests {
                 5 => (request_info(), officer),
                 6 => (
                     Command::SupplyInfo {
+                        attachment_ids: Vec::new(),
                         body: Body::parse("已补充材料").unwrap(),
                     },
                     c.enterprise.clone(),

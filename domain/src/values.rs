@@ -117,6 +117,13 @@ pub const DISPOSITION_EXPLANATION_MIN: usize = 20;
 pub const RESULT_MIN: usize = 10;
 /// Explaining what cannot be done, "耐心细致解释": at least 50 characters (DESIGN.md section 3, rule 6).
 pub const EXPLANATION_MIN: usize = 50;
+/// What a lead department asks of a co-handling department (主办/协办, issue 13): at least
+/// 10 characters, so that the request says what is wanted.
+pub const CO_HANDLING_REQUEST_MIN: usize = 10;
+/// A co-handling department's opinion (协办意见, issue 13): at least 10 characters.
+pub const OPINION_MIN: usize = 10;
+/// At most this many departments asked in one co-handling request (issue 13).
+pub const CO_HANDLERS_PER_REQUEST_MAX: usize = 20;
 /// At most this many items in one information request (一次性告知 lists them all at once).
 pub const INFO_ITEMS_MAX: usize = 50;
 pub const INFO_ITEM_MAX: usize = 500;
@@ -135,6 +142,10 @@ pub type DispositionExplanation = Text<DISPOSITION_EXPLANATION_MIN, LONG_TEXT_MA
 pub type ResultText = Text<RESULT_MIN, LONG_TEXT_MAX>;
 /// Why the matter cannot be solved now (rule 6).
 pub type Explanation = Text<EXPLANATION_MIN, LONG_TEXT_MAX>;
+/// What is asked of co-handling departments (issue 13).
+pub type CoHandlingRequest = Text<CO_HANDLING_REQUEST_MIN, SHORT_TEXT_MAX>;
+/// A co-handling department's opinion (issue 13).
+pub type Opinion = Text<OPINION_MIN, LONG_TEXT_MAX>;
 /// One missing item in an information request.
 pub type InfoItem = Text<1, INFO_ITEM_MAX>;
 
@@ -184,6 +195,10 @@ uuid_id!(AlertId);
 uuid_id!(
     /// A liaison's on-site visit (驻厂走访).
     VisitId
+);
+uuid_id!(
+    /// A file attached to a ticket (issue 11).
+    AttachmentId
 );
 
 /// A ticket's id: a UUID v7, so ids sort by creation time (DESIGN.md section 7).

@@ -17,11 +17,16 @@
 //! name. An event kind that is always internal (the alerts among them) is therefore refused
 //! in a subscription without `include_internal` ([`internal_only`]): it could never arrive.
 
-use serde_json::{Value, json};
+use serde::Serialize;
+use serde_json::Value;
 
 use crate::alert::AlertLevel;
 use crate::instant::{localize_event_data, rfc3339};
 use crate::ticket::{Event, EventData, Ticket};
+use crate::values::{
+    AlertId, CategoryCode, DepartmentId, EnterpriseId, Kind, TicketId, TicketNumber, Urgency,
+    UserId,
+};
 
 /// Subscribes to every event.
 pub const ALL: &str = "*";
@@ -66,7 +71,11 @@ pub const TICKET_EVENTS: &[(&str, Visibility)] = &[
     ("ticket.closed", Visibility::Public),
     ("ticket.alert_acknowledged", Visibility::Internal),
     ("ticket.deadlines_recomputed", Visibility::Internal),
+    ("ticket.co_handlers_added", Visibility::Internal),
+    ("ticket.co_handler_replied", Visibility::Internal),
+    ("ticket.co_handling_ended", Visibility::Internal),
     ("ticket.visit", Visibility::Public),
+    ("ticket.attachment_added", Visibility::Either),
 ];
 
 /// The alerts a webhook can name, one per level of the ledger (DESIGN.md section 5). All
@@ -171,57 +180,109 @@ pub fn delivery(
         event.data.for_enterprise()?
     };
     let name = event_name(&data);
-    let mut body = json!({
-        "event": name,
-        "occurred_at": rfc3339(event.at),
-        "ticket": {
-            "id": ticket.id,
-            "number": ticket.number,
-            "version": ticket.version,
-            "status": ticket.status.as_str(),
-            "kind": ticket.kind,
-            "urgency": ticket.urgency,
-            "category": ticket.category,
-            "title": ticket.title,
-            "enterprise_id": ticket.enterprise_id,
-            "department_id": ticket.department_id,
-            "supervised": ticket.supervised,
+    let (alert, entry) = match &data {
+        EventData::Alerted {
+            alert_id,
+            deadline,
+            level,
+            due_at,
+            recipients,
+        } => (
+            Some(AlertPart {
+                deadline: deadline.as_str(),
+                due_at: rfc3339(*due_at),
+                id: alert_id,
+                level: level.as_str(),
+                recipients,
+            }),
+            None,
+        ),
+        _ => (
+            None,
+            Some(EntryPart {
+                actor_id: event.actor_id.filter(|_| show_actor),
+                at: rfc3339(event.at),
+                data: entry_data(&data),
+                internal,
+                kind: data.kind(),
+                seq,
+                version: event.version,
+            }),
+        ),
+    };
+    let body = Body {
+        alert,
+        entry,
+        event: &name,
+        occurred_at: rfc3339(event.at),
+        ticket: TicketPart {
+            category: &ticket.category,
+            department_id: ticket.department_id,
+            enterprise_id: ticket.enterprise_id,
+            id: ticket.id,
+            kind: ticket.kind,
+            number: &ticket.number,
+            status: ticket.status.as_str(),
+            supervised: ticket.supervised,
+            title: &ticket.title,
+            urgency: ticket.urgency,
+            version: ticket.version,
         },
-    });
-    if let EventData::Alerted {
-        alert_id,
-        deadline,
-        level,
-        due_at,
-        recipients,
-    } = &data
-    {
-        body["alert"] = json!({
-            "id": alert_id,
-            "deadline": deadline.as_str(),
-            "level": level.as_str(),
-            "due_at": rfc3339(*due_at),
-            "recipients": recipients,
-        });
-    } else {
-        body["entry"] = json!({
-            "seq": seq,
-            "version": event.version,
-            "kind": data.kind(),
-            "actor_id": event.actor_id.filter(|_| show_actor),
-            "at": rfc3339(event.at),
-            "internal": internal,
-            "data": entry_data(&data),
-        });
-    }
-    Some(Delivery {
-        event: name,
-        body: body.to_string(),
-    })
+    };
+    let body = serde_json::to_string(&body).expect("a delivery serializes");
+    Some(Delivery { event: name, body })
 }
 
-/// An entry's `data` as the timeline shows it: the event's fields without its kind, every
-/// instant at +08:00.
+// A delivery's body, written straight to its text: it is built for every event, the
+// creates' included, whether or not a webhook subscribes (the store learns that in the
+// same statement), so it goes without an intermediate `Value`. The fields are in
+// alphabetical order, as a `Value`'s map writes them.
+#[derive(Serialize)]
+struct Body<'a> {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    alert: Option<AlertPart<'a>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    entry: Option<EntryPart>,
+    event: &'a str,
+    occurred_at: String,
+    ticket: TicketPart<'a>,
+}
+
+#[derive(Serialize)]
+struct TicketPart<'a> {
+    category: &'a CategoryCode,
+    department_id: Option<DepartmentId>,
+    enterprise_id: EnterpriseId,
+    id: TicketId,
+    kind: Kind,
+    number: &'a TicketNumber,
+    status: &'static str,
+    supervised: bool,
+    title: &'a str,
+    urgency: Urgency,
+    version: u64,
+}
+
+#[derive(Serialize)]
+struct AlertPart<'a> {
+    deadline: &'static str,
+    due_at: String,
+    id: &'a AlertId,
+    level: &'static str,
+    recipients: &'a [UserId],
+}
+
+#[derive(Serialize)]
+struct EntryPart {
+    actor_id: Option<UserId>,
+    at: String,
+    data: Value,
+    internal: bool,
+    kind: &'static str,
+    seq: i32,
+    version: u64,
+}
+
 fn entry_data(data: &EventData) -> Value {
     let mut value = serde_json::to_value(data)
         .ok()
@@ -245,6 +306,7 @@ mod tests {
     };
     use crate::{Actor, User};
     use chrono::{DateTime, Utc};
+    use serde_json::json;
     use uuid::Uuid;
 
     fn at() -> DateTime<Utc> {
@@ -321,6 +383,7 @@ mod tests {
                 summary: "电话联系".into(),
             },
             EventData::Commented {
+                attachment_ids: Vec::new(),
                 body: "已转供电公司".into(),
                 internal: false,
             },
@@ -329,9 +392,11 @@ mod tests {
                 note: None,
             },
             EventData::InfoSupplied {
+                attachment_ids: Vec::new(),
                 body: "已上传".into(),
                 contact: deadline(),
                 resolve: deadline(),
+                co_handlers: Vec::new(),
             },
             EventData::ExtensionRequested {
                 amount: 2,
@@ -396,12 +461,36 @@ mod tests {
                     resolve: deadline(),
                 }),
                 rating: None,
+                co_handlers: Vec::new(),
+            },
+            EventData::CoHandlersAdded {
+                request: "请提供停电原因及恢复时间".into(),
+                asked: vec![crate::ticket::CoHandlingAsked {
+                    department_id: department,
+                    reply_due: deadline(),
+                }],
+            },
+            EventData::CoHandlerReplied {
+                department_id: department,
+                opinion: "线路故障，预计今晚恢复供电".into(),
+            },
+            EventData::CoHandlingEnded {
+                department_ids: vec![department],
+                reason: crate::ticket::CoHandlingEnd::Resolved,
             },
             EventData::Visit {
                 visit_id: VisitId::from_uuid(Uuid::from_u128(2)),
                 visited_at: at(),
                 purpose: "走访".into(),
                 summary: "了解生产情况".into(),
+            },
+            EventData::AttachmentAdded {
+                attachment_id: crate::values::AttachmentId::from_uuid(Uuid::from_u128(3)),
+                filename: "营业执照.pdf".into(),
+                content_type: "application/pdf".into(),
+                size: 1024,
+                sha256: "0".repeat(64),
+                internal: false,
             },
         ]
     }
@@ -434,6 +523,7 @@ mod tests {
         assert_eq!(named, listed, "one entry per kind, in the same order");
         // The two that depend on the entry do.
         let internal_comment = EventData::Commented {
+            attachment_ids: Vec::new(),
             body: "内部".into(),
             internal: true,
         };
@@ -517,6 +607,7 @@ mod tests {
             data,
         };
         let note = entry(EventData::Commented {
+            attachment_ids: Vec::new(),
             body: "内部备注：供电公司检修".into(),
             internal: true,
         });
@@ -557,5 +648,114 @@ mod tests {
         assert_eq!(b["alert"]["recipients"][0], officer.to_string());
         assert!(b.get("entry").is_none());
         assert_eq!(b["ticket"]["number"], "JB-2026-000007");
+    }
+
+    /// The body as it was first written, through a `Value` (its map writes keys in order):
+    /// the typed body must say the same, byte for byte.
+    fn delivery_through_a_value(
+        ticket: &Ticket,
+        seq: i32,
+        event: &Event,
+        include_internal: bool,
+    ) -> Option<Delivery> {
+        let internal = event.data.is_internal();
+        let (data, show_actor) = if include_internal {
+            (event.data.clone(), true)
+        } else {
+            event.data.for_enterprise()?
+        };
+        let name = event_name(&data);
+        let mut body = json!({
+            "event": name,
+            "occurred_at": rfc3339(event.at),
+            "ticket": {
+                "id": ticket.id,
+                "number": ticket.number,
+                "version": ticket.version,
+                "status": ticket.status.as_str(),
+                "kind": ticket.kind,
+                "urgency": ticket.urgency,
+                "category": ticket.category,
+                "title": ticket.title,
+                "enterprise_id": ticket.enterprise_id,
+                "department_id": ticket.department_id,
+                "supervised": ticket.supervised,
+            },
+        });
+        if let EventData::Alerted {
+            alert_id,
+            deadline,
+            level,
+            due_at,
+            recipients,
+        } = &data
+        {
+            body["alert"] = json!({
+                "id": alert_id,
+                "deadline": deadline.as_str(),
+                "level": level.as_str(),
+                "due_at": rfc3339(*due_at),
+                "recipients": recipients,
+            });
+        } else {
+            body["entry"] = json!({
+                "seq": seq,
+                "version": event.version,
+                "kind": data.kind(),
+                "actor_id": event.actor_id.filter(|_| show_actor),
+                "at": rfc3339(event.at),
+                "internal": internal,
+                "data": entry_data(&data),
+            });
+        }
+        Some(Delivery {
+            event: name,
+            body: body.to_string(),
+        })
+    }
+
+    /// An entry's `data` as the timeline shows it: the event's fields without its kind, every
+    /// instant at +08:00.
+
+    #[test]
+    fn the_typed_body_writes_what_the_value_wrote() {
+        let (ticket, first) = filed();
+        let officer = UserId::from_uuid(Uuid::from_u128(0xC));
+        let entry = |data| Event {
+            at: at(),
+            actor_id: Some(officer),
+            version: 1,
+            data,
+        };
+        let events = [
+            first.clone(),
+            entry(EventData::Commented {
+                attachment_ids: Vec::new(),
+                body: "内部备注：\"供电\"公司检修\n".into(),
+                internal: true,
+            }),
+            entry(EventData::ExtensionDecided {
+                approve: true,
+                note: Some("同意".into()),
+                resolve: Some(deadline()),
+            }),
+            entry(EventData::Alerted {
+                alert_id: AlertId::from_uuid(Uuid::from_u128(9)),
+                deadline: DeadlineName::Accept,
+                level: AlertLevel::Escalation,
+                due_at: first.at,
+                recipients: vec![officer, UserId::from_uuid(Uuid::from_u128(0xD))],
+            }),
+        ];
+        let mut compared = 0;
+        for (seq, event) in (1..).zip(&events) {
+            for include_internal in [false, true] {
+                let typed = delivery(&ticket, seq, event, include_internal);
+                let through_value = delivery_through_a_value(&ticket, seq, event, include_internal);
+                assert_eq!(typed, through_value, "{seq} {include_internal}");
+                compared += usize::from(typed.is_some());
+            }
+        }
+        assert_eq!(compared, 6, "public and internal bodies both compared");
     }
 }

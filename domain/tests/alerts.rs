@@ -195,6 +195,7 @@ fn a_pause_stops_the_alerts_and_moves_them() {
 
     // Resumed Mon 03-09: 3 working days were left → due Fri 03-13 00:00.
     let supply = Command::SupplyInfo {
+        attachment_ids: Vec::new(),
         body: Body::parse("已补充电费缴纳凭证").unwrap(),
     };
     act(&w, &mut t, supply, &w.enterprise, at(2026, 3, 9, 11, 0)).unwrap();
@@ -368,6 +369,7 @@ fn a_clock_limit_warns_at_eighty_percent_of_its_running_time() {
     };
     act(&w, &mut t, ask, &w.officer, at(2026, 3, 2, 10, 0)).unwrap();
     let supply = Command::SupplyInfo {
+        attachment_ids: Vec::new(),
         body: Body::parse("停电自昨晚22时起").unwrap(),
     };
     act(&w, &mut t, supply, &w.enterprise, at(2026, 3, 2, 12, 0)).unwrap();

@@ -78,11 +78,13 @@ fn the_enterprise_hears_of_each_step() {
     let n = to_enterprise(&told(&e, &t, Role::Officer), &w);
     assert!(n[0].body.contains("1. 电费缴纳凭证") && n[0].body.contains("2. 停电起止时间"));
     let supply = Command::SupplyInfo {
+        attachment_ids: Vec::new(),
         body: Body::parse("已补充").unwrap(),
     };
     act(&w, &mut t, supply, &w.enterprise, at(2026, 3, 2, 11, 0)).unwrap();
 
     let comment = |internal| Command::Comment {
+        attachment_ids: Vec::new(),
         body: Body::parse("供电公司已派员到场").unwrap(),
         internal,
     };

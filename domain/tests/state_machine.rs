@@ -6,13 +6,13 @@ mod common;
 use chrono::{DateTime, Duration, Utc};
 use common::{World, at};
 use jiban_domain::Actor;
-use jiban_domain::alert::{self, AlertLevel};
+use jiban_domain::alert::{self, AlertLevel, Party};
 use jiban_domain::deadline::Calendar;
-use jiban_domain::ticket::rules::IN_HAND;
+use jiban_domain::ticket::rules::{ACCEPTED_OPEN, IN_HAND};
 use jiban_domain::ticket::{Command, Event, EventData, Status, Ticket, apply, can_see, decide};
 use jiban_domain::values::{
-    AlertId, Body, ContactMethod, Disposition, DispositionExplanation, Explanation, InfoItem, Kind,
-    RatingLevel, Reason, ResultText, Urgency,
+    AlertId, Body, CoHandlingRequest, ContactMethod, Disposition, DispositionExplanation,
+    Explanation, InfoItem, Kind, Opinion, RatingLevel, Reason, ResultText, Urgency,
 };
 use proptest::prelude::*;
 
@@ -28,7 +28,7 @@ struct Step {
 /// Verbs weighted so that lives get far (withdraw and dispose end them early), and actors
 /// mostly those who may do the verb, sometimes anyone (to probe the refusals).
 fn steps() -> impl Strategy<Value = Vec<Step>> {
-    let weights = [6, 1, 2, 2, 3, 2, 3, 3, 2, 2, 4, 2, 4, 2, 2, 1, 2, 1];
+    let weights = [6, 1, 2, 2, 3, 2, 3, 3, 2, 2, 4, 2, 4, 2, 2, 1, 2, 1, 3, 3];
     let verbs: Vec<usize> = weights
         .iter()
         .enumerate()
@@ -70,6 +70,8 @@ fn natural_actor(verb: usize, choice: usize) -> usize {
         9 | 14 => 7,
         12 | 15 => 0,
         16 => 9,
+        18 => pick(&[4, 7, 5]),
+        19 => pick(&[6, 6, 4]),
         _ => pick(&[4, 7]),
     }
 }
@@ -110,6 +112,7 @@ fn command(w: &World, actors: &[Actor], t: &Ticket, step: &Step) -> Command {
             summary: body("电话联系企业负责人"),
         },
         5 => Command::Comment {
+            attachment_ids: Vec::new(),
             body: body("进展如何？"),
             internal: step.choice.is_multiple_of(2),
         },
@@ -118,6 +121,7 @@ fn command(w: &World, actors: &[Actor], t: &Ticket, step: &Step) -> Command {
             note: None,
         },
         7 => Command::SupplyInfo {
+            attachment_ids: Vec::new(),
             body: body("已补充材料"),
         },
         8 => Command::RequestExtension {
@@ -155,6 +159,19 @@ fn command(w: &World, actors: &[Actor], t: &Ticket, step: &Step) -> Command {
             reason: text("已自行解决"),
         },
         16 => Command::CloseUnrated,
+        18 => Command::AddCoHandlers {
+            department_ids: vec![departments[(step.choice / 2) % 2]],
+            request: CoHandlingRequest::parse("请核实停电原因并提出恢复方案").unwrap(),
+            due_at: None,
+        },
+        19 => Command::ReplyCoHandling {
+            department_id: departments[(step.choice / 2) % 2],
+            opinion: Opinion::parse("经核实，线路故障已排除，已恢复供电。").unwrap(),
+        },
+        17 => Command::AcknowledgeAlert {
+            alert_id: AlertId::from_uuid(uuid::Uuid::from_u128(step.choice as u128)),
+            recipients: vec![pick_user().id],
+        },
         _ => Command::AcknowledgeAlert {
             alert_id: AlertId::from_uuid(uuid::Uuid::from_u128(step.choice as u128)),
             recipients: vec![pick_user().id],
@@ -209,6 +226,52 @@ fn check_alerts(t: &Ticket, now: DateTime<Utc>, cal: &Calendar) -> Result<(), Te
     if let Some(next) = alert::next_alert_at(t, Some(now), cal) {
         let answered = matches!(t.status, Status::Resolved | Status::Explained);
         prop_assert!(next > now || answered, "the scanner would loop on {next}");
+    }
+    Ok(())
+}
+
+/// 主办/协办 (issue 13) across one command: requests are never removed and their first
+/// reply never changes; an open request lives only on an accepted, unanswered ticket and
+/// never for the lead's own department; a department that co-handled keeps read access;
+/// only requests awaiting a reply raise alerts; a reply limit moves only later.
+fn check_co_handling(
+    w: &World,
+    before: &Ticket,
+    t: &Ticket,
+    cal: &Calendar,
+) -> Result<(), TestCaseError> {
+    prop_assert!(t.co_handlers.len() >= before.co_handlers.len());
+    for (old, new) in before.co_handlers.iter().zip(&t.co_handlers) {
+        prop_assert_eq!(old.department_id, new.department_id);
+        prop_assert_eq!(old.requested_at, new.requested_at);
+        if old.replied_at.is_some() {
+            prop_assert_eq!(old.replied_at, new.replied_at, "the first reply counts");
+        }
+        if old.ended_at.is_some() {
+            prop_assert_eq!(old, new, "an ended request never changes");
+        }
+        prop_assert!(new.reply_due.due_at >= old.reply_due.due_at);
+    }
+    for c in t.open_co_handlers() {
+        prop_assert!(
+            ACCEPTED_OPEN.contains(&t.status),
+            "open request on a {} ticket",
+            t.status
+        );
+        prop_assert_ne!(Some(c.department_id), t.department_id);
+    }
+    for (d, officer) in [(w.d1, &w.officer), (w.d2, &w.other_officer)] {
+        if t.co_handled_by(Some(d)) {
+            prop_assert!(can_see(officer, t), "a co-handler lost read access");
+        }
+    }
+    for a in alert::schedule(t, cal) {
+        if let Party::CoHandler(d) = a.key.party {
+            prop_assert!(
+                t.open_co_handlers()
+                    .any(|c| c.department_id == d && c.awaits_reply())
+            );
+        }
     }
     Ok(())
 }
@@ -292,6 +355,7 @@ proptest! {
                     prop_assert!(can_see(actor, &before));
                     prop_assert!(!events.is_empty());
                     t = apply(t, &events);
+                    check_co_handling(&w, &before, &t, &w.rules.calendar)?;
                     timeline.extend(events.iter().cloned());
 
                     prop_assert_eq!(t.version, before.version + u64::from(!keeps_version));
@@ -327,9 +391,9 @@ proptest! {
     }
 }
 
-/// Guards the generator: a fixed walk of its steps takes a ticket through its whole life.
-#[test]
-fn the_generator_walks_a_whole_life() {
+/// A fixed walk of the generator's steps from a utilities complaint filed Mon 2026-03-02
+/// 09:00, half an hour apart: (actor index, verb, choice) each.
+fn walk(steps: &[(usize, usize, usize)]) -> Ticket {
     let w = World::new();
     let actors = w.all_actors();
     let mut now = at(2026, 3, 2, 9, 0);
@@ -341,25 +405,48 @@ fn the_generator_walks_a_whole_life() {
     )
     .unwrap();
     let mut t = Ticket::replay(&[first]).unwrap();
-    let officer = actors.iter().position(|a| *a == w.officer).unwrap();
-    let enterprise = actors.iter().position(|a| *a == w.enterprise).unwrap();
-    for (actor, verb) in [
-        (officer, 0),
-        (officer, 6),
-        (enterprise, 7),
-        (officer, 10),
-        (enterprise, 12),
-    ] {
+    for &(actor, verb, choice) in steps {
         now += Duration::minutes(30);
         let step = Step {
             actor,
             command: verb,
-            choice: 0,
+            choice,
             minutes_later: 0,
         };
         let cmd = command(&w, &actors, &t, &step);
         let events = decide(&t, cmd, &actors[actor], now, &w.rules).unwrap();
         t = apply(t, &events);
     }
+    t
+}
+
+/// Indices into `World::all_actors`.
+const ENTERPRISE: usize = 0;
+const OFFICER: usize = 4;
+const OTHER_OFFICER: usize = 6;
+
+/// Guards the generator: a fixed walk of its steps takes a ticket through its whole life.
+#[test]
+fn the_generator_walks_a_whole_life() {
+    let t = walk(&[
+        (OFFICER, 0, 0),
+        (OFFICER, 6, 0),
+        (ENTERPRISE, 7, 0),
+        (OFFICER, 10, 0),
+        (ENTERPRISE, 12, 0),
+    ]);
     assert!(t.status.is_final());
+}
+
+/// Guards the generator's co-handling verbs: a fixed walk asks department 2, which replies.
+#[test]
+fn the_generator_asks_and_replies() {
+    let t = walk(&[
+        (OFFICER, 0, 0),
+        (OFFICER, 18, 2),
+        (OTHER_OFFICER, 19, 2),
+        (OFFICER, 10, 0),
+    ]);
+    assert_eq!(t.co_handlers.len(), 1);
+    assert!(t.co_handlers[0].replied_at.is_some() && !t.co_handlers[0].is_open());
 }

@@ -204,6 +204,7 @@ fn admins_act_on_nothing() {
     let w = World::new();
     let t = accepted(&w);
     let comment = Command::Comment {
+        attachment_ids: Vec::new(),
         body: body("请核实"),
         internal: true,
     };
@@ -309,6 +310,7 @@ fn information_is_requested_once() {
     .unwrap();
     assert_eq!(t.status, Status::AwaitingInfo);
     let supply = Command::SupplyInfo {
+        attachment_ids: Vec::new(),
         body: body("已上传缴费凭证。"),
     };
     act(
@@ -364,6 +366,7 @@ fn awaiting_information_pauses_the_deadlines() {
     .unwrap();
     assert!(t.is_paused());
     let supply = Command::SupplyInfo {
+        attachment_ids: Vec::new(),
         body: body("材料已补齐。"),
     };
     act(&w, &mut t, supply, &w.enterprise, at(2026, 3, 9, 11, 0)).unwrap();
@@ -837,6 +840,7 @@ fn comments_are_public_or_internal_and_keep_the_version() {
     let mut t = accepted(&w);
     let version = t.version;
     let internal = |b: bool| Command::Comment {
+        attachment_ids: Vec::new(),
         body: body("请尽快处理"),
         internal: b,
     };
@@ -941,6 +945,7 @@ fn replaying_the_timeline_gives_the_ticket() {
             &w,
             &mut t,
             Command::SupplyInfo {
+                attachment_ids: Vec::new(),
                 body: body("已补充"),
             },
             &w.enterprise,

@@ -15,6 +15,7 @@
 //! - `testdb` (feature `test-util`): a fresh database per test on either backend.
 
 pub mod alerts;
+pub mod attachments;
 pub mod conn;
 pub mod error;
 pub mod housekeeping;

@@ -305,6 +305,8 @@ mod tests {
             ticket_stats,
             webhooks,
             webhook_events,
+            attachments,
+            ticket_co_handlers,
         );
         assert_eq!(checked, TABLES, "a table is missing from this test");
         // And no table in the database is missing from schema.rs.

@@ -608,41 +608,53 @@ pub fn page(
     Ok((rows, next))
 }
 
-/// The queue at a glance, for `/metrics`.
+/// The queue at a glance, for `/metrics`: what waits and what died, never the history.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct QueueStats {
-    /// Rows per status; every status is present.
+    /// Rows per status of `QUEUE_STATUSES`; each of them is present.
     pub by_status: Vec<(OutboxStatus, i64)>,
     /// When the oldest row still waiting (pending or being sent) was queued.
     pub oldest_waiting: Option<DateTime<Utc>>,
 }
 
+/// The statuses `stats` counts. Sent rows are the outbox's history, kept for the admin's
+/// view and never pruned: counting them read the whole table on every scanner pass, a
+/// cost that grew with every mail ever sent (issue 9). A node's own sends are the counter
+/// `jiban_mail_sent_total`.
+const QUEUE_STATUSES: [OutboxStatus; 3] = [
+    OutboxStatus::Pending,
+    OutboxStatus::Sending,
+    OutboxStatus::Dead,
+];
+
+/// Reads `outbox_status_created_at_idx` only within the statuses counted, and its first
+/// entry of each waiting status for the oldest: the cost follows the queue, not the history.
 pub fn stats(conn: &mut DbConnection) -> Result<QueueStats, StoreError> {
     let counts: Vec<(String, i64)> = outbox::table
+        .filter(outbox::status.eq_any(QUEUE_STATUSES.map(OutboxStatus::as_str)))
         .group_by(outbox::status)
         .select((outbox::status, diesel::dsl::count_star()))
         .load(conn)?;
-    let by_status = [
-        OutboxStatus::Pending,
-        OutboxStatus::Sending,
-        OutboxStatus::Sent,
-        OutboxStatus::Dead,
-    ]
-    .into_iter()
-    .map(|status| {
-        let n = counts
-            .iter()
-            .find(|(s, _)| s == status.as_str())
-            .map_or(0, |(_, n)| *n);
-        (status, n)
-    })
-    .collect();
-    let oldest_waiting: Option<DbInstant> = outbox::table
-        .filter(sql::<Bool>(MAYBE_DUE))
-        .select(outbox::created_at)
-        .order(outbox::created_at)
-        .first(conn)
-        .optional()?;
+    let by_status = QUEUE_STATUSES
+        .into_iter()
+        .map(|status| {
+            let n = counts
+                .iter()
+                .find(|(s, _)| s == status.as_str())
+                .map_or(0, |(_, n)| *n);
+            (status, n)
+        })
+        .collect();
+    let mut oldest_waiting: Option<DbInstant> = None;
+    for status in [OutboxStatus::Pending, OutboxStatus::Sending] {
+        let first: Option<DbInstant> = outbox::table
+            .filter(outbox::status.eq(status.as_str()))
+            .select(outbox::created_at)
+            .order(outbox::created_at)
+            .first(conn)
+            .optional()?;
+        oldest_waiting = oldest_waiting.into_iter().chain(first).min();
+    }
     Ok(QueueStats {
         by_status,
         oldest_waiting: oldest_waiting.map(DbInstant::get),
@@ -933,10 +945,80 @@ mod tests {
         let m = get(&mut conn, id).unwrap();
         assert_eq!((m.status, m.sent_at), (OutboxStatus::Sent, Some(later)));
         let stats = stats(&mut conn).unwrap();
-        assert!(stats.by_status.contains(&(OutboxStatus::Sent, 1)));
-        assert!(stats.by_status.contains(&(OutboxStatus::Dead, 0)));
+        assert_eq!(
+            stats.by_status,
+            [
+                (OutboxStatus::Pending, 0),
+                (OutboxStatus::Sending, 0),
+                (OutboxStatus::Dead, 0)
+            ],
+            "the sent row is history, not queue"
+        );
         assert_eq!(stats.oldest_waiting, None);
     });
+
+    /// Issue 9: the scanner's reading of the queue for `/metrics` costs what waits, not
+    /// the history. Fifty sent rows and two pending ones: with the indexes forced (a test's
+    /// few rows are otherwise cheapest to read whole), `stats` reads a handful of index
+    /// entries, not the fifty sent rows (the `pg_stat_xact` counters: what this transaction
+    /// read).
+    #[test]
+    fn postgres_queue_stats_skip_the_sent_history() {
+        use diesel::connection::SimpleConnection;
+        use diesel::sql_types::BigInt;
+        let Some(db) = crate::testdb::TestDb::postgres() else {
+            return;
+        };
+        let mut conn = db.conn();
+        // The history as the years leave it: rows long sent. Written directly, so that no
+        // earlier version of them (pending, sending) is left in the index for a
+        // concurrent test's snapshot to keep alive.
+        conn.batch_execute(
+            "INSERT INTO outbox (id, dedupe_key, kind, recipient, subject, body, status, \
+             attempts, next_attempt_at, created_at, sent_at) \
+             SELECT gen_random_uuid(), 'sent-' || n, 'email', 'a@example.cn', 's', 'b', \
+             'sent', 1, now(), now(), now() FROM generate_series(1, 50) n",
+        )
+        .unwrap();
+        let later = t0() + Duration::minutes(5);
+        enqueue(&mut conn, &[email("a"), email("b")], later).unwrap();
+
+        #[derive(QueryableByName)]
+        struct Read {
+            #[diesel(sql_type = BigInt)]
+            n: i64,
+        }
+        // The counters are the backend's, not yet flushed: read them before and after.
+        let read = |conn: &mut DbConnection| -> i64 {
+            diesel::sql_query(
+                "SELECT ((SELECT coalesce(sum(seq_tup_read), 0) FROM pg_stat_xact_user_tables \
+                           WHERE relid = 'outbox'::regclass) \
+                       + (SELECT coalesce(sum(pg_stat_get_xact_tuples_returned(indexrelid)), 0) \
+                           FROM pg_index WHERE indrelid = 'outbox'::regclass))::bigint AS n",
+            )
+            .get_result::<Read>(conn)
+            .unwrap()
+            .n
+        };
+        conn.batch_execute("BEGIN; SET LOCAL enable_seqscan = off")
+            .unwrap();
+        stats(&mut conn).unwrap(); // its statements prepared and planned
+        let before = read(&mut conn);
+        let got = stats(&mut conn).unwrap();
+        let read = read(&mut conn) - before;
+        conn.batch_execute("ROLLBACK").unwrap();
+
+        assert_eq!(
+            got.by_status,
+            [
+                (OutboxStatus::Pending, 2),
+                (OutboxStatus::Sending, 0),
+                (OutboxStatus::Dead, 0)
+            ]
+        );
+        assert_eq!(got.oldest_waiting, Some(later));
+        assert!(read < 10, "stats read {read} rows of the outbox");
+    }
 
     both_backends!(
         an_invalid_message_dies_at_once_and_a_release_counts_nothing,

@@ -319,6 +319,25 @@ diesel::joinable!(tickets -> enterprises (enterprise_id));
 diesel::joinable!(ticket_events -> tickets (ticket_id));
 diesel::joinable!(alerts -> tickets (ticket_id));
 diesel::joinable!(alert_recipients -> alerts (alert_id));
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::types::{Uuid, UtcTime};
+
+    attachments (id) {
+        id -> Uuid,
+        ticket_id -> Uuid,
+        storage_key -> Text,
+        filename -> Text,
+        content_type -> Text,
+        size -> BigInt,
+        sha256 -> Text,
+        internal -> Bool,
+        uploaded_by -> Uuid,
+        created_at -> UtcTime,
+    }
+}
+
+diesel::joinable!(attachments -> tickets (ticket_id));
 diesel::joinable!(visit_tickets -> visits (visit_id));
 diesel::joinable!(ticket_search -> tickets (ticket_id));
 diesel::joinable!(webhook_events -> webhooks (webhook_id));
@@ -378,6 +397,26 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::types::{Uuid, UtcTime};
+
+    /// 主办/协办 (issue 13): a ticket's requests to co-handling departments, repeated
+    /// from its state for scope, the `co_handling` filter and the statistics.
+    ticket_co_handlers (ticket_id, seq) {
+        ticket_id -> Uuid,
+        seq -> Integer,
+        department_id -> Uuid,
+        requested_at -> UtcTime,
+        due_at -> UtcTime,
+        replied_at -> Nullable<UtcTime>,
+        ended_at -> Nullable<UtcTime>,
+        status -> Text,
+    }
+}
+
+diesel::joinable!(ticket_co_handlers -> tickets (ticket_id));
+
 diesel::allow_tables_to_appear_in_same_query!(
     departments,
     users,
@@ -402,6 +441,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     ticket_stats,
     webhooks,
     webhook_events,
+    attachments,
+    ticket_co_handlers,
 );
 
 /// Every table, for tests that walk the whole schema.
@@ -429,4 +470,6 @@ pub const TABLES: &[&str] = &[
     "ticket_stats",
     "webhooks",
     "webhook_events",
+    "attachments",
+    "ticket_co_handlers",
 ];

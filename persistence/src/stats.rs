@@ -16,7 +16,7 @@ use diesel::serialize::ToSql;
 use diesel::sql_types::HasSqlType;
 use diesel::sql_types::{BigInt, Nullable, Text};
 use jiban_domain::stats::{
-    Bucket, FirstRound, Medians, Period, Tally, TicketFacts, Totals, roll_up,
+    Bucket, CoHandlingTally, FirstRound, Medians, Period, Tally, TicketFacts, Totals, roll_up,
 };
 use jiban_domain::values::{DepartmentId, UserId};
 
@@ -334,6 +334,66 @@ pub fn trend(
         })
         .collect::<Result<BTreeMap<_, _>, StoreError>>()?;
     Ok(roll_up(&days, period, bucket))
+}
+
+/// 协办 (issue 13): each department's co-handling requests made in the period, as
+/// [`CoHandlingTally`] defines them, counted over `ticket_co_handlers` through
+/// `requested_at`. Instants compare as instants on PostgreSQL and as their fixed-width
+/// UTC text on SQLite, which sorts the same.
+#[derive(QueryableByName)]
+struct CoHandlingRow {
+    #[diesel(sql_type = Uuid)]
+    key: DbUuid,
+    #[diesel(sql_type = BigInt)]
+    received: i64,
+    #[diesel(sql_type = BigInt)]
+    replied_on_time: i64,
+    #[diesel(sql_type = BigInt)]
+    replied_late: i64,
+    #[diesel(sql_type = BigInt)]
+    not_replied: i64,
+}
+
+fn co_handling_sql(pg: bool) -> String {
+    let mut p = Placeholders { pg, next: 0 };
+    format!(
+        "SELECT department_id AS key, COUNT(*) AS received, \
+         SUM(CASE WHEN replied_at <= due_at THEN 1 ELSE 0 END) AS replied_on_time, \
+         SUM(CASE WHEN replied_at > due_at THEN 1 ELSE 0 END) AS replied_late, \
+         SUM(CASE WHEN status = 'not_replied' THEN 1 ELSE 0 END) AS not_replied \
+         FROM ticket_co_handlers WHERE requested_at >= {} AND requested_at < {} \
+         GROUP BY department_id",
+        p.next(),
+        p.next()
+    )
+}
+
+/// Each department's co-handling over `period` (issue 13).
+pub fn co_handling(
+    conn: &mut DbConnection,
+    period: &Period,
+) -> Result<BTreeMap<DepartmentId, CoHandlingTally>, StoreError> {
+    let from = DbInstant::from(period.starts_at());
+    let to = DbInstant::from(period.ends_at());
+    let pg = conn.backend() == Backend::Postgres;
+    let rows: Vec<CoHandlingRow> = on_backend!(conn, |c| {
+        bound(co_handling_sql(pg), None, from, to, None).load(c)?
+    });
+    let n = |v: i64| u64::try_from(v).unwrap_or(0);
+    Ok(rows
+        .into_iter()
+        .map(|r| {
+            (
+                DepartmentId::from_uuid(r.key.0),
+                CoHandlingTally {
+                    received: n(r.received),
+                    replied_on_time: n(r.replied_on_time),
+                    replied_late: n(r.replied_late),
+                    not_replied: n(r.not_replied),
+                },
+            )
+        })
+        .collect())
 }
 
 /// Tickets per transaction of the backfill.

@@ -191,7 +191,14 @@ impl AlertCounty {
     }
 }
 
-fn official(server: &TestServer, admin: &str, role: &str, email: &str, extra: Value) -> Official {
+/// A user made by the admin, with the address mail reaches it at, logged in.
+pub fn official(
+    server: &TestServer,
+    admin: &str,
+    role: &str,
+    email: &str,
+    extra: Value,
+) -> Official {
     let username = format!(
         "{role}{}x{}",
         unique(),

@@ -17,9 +17,11 @@
 //!   the variable a mail test says SKIPPED and passes, except under `CI`, where it fails.
 
 pub mod alerts;
+pub mod attachments;
 pub mod fixture;
 pub mod openapi;
 pub mod smtp;
+pub mod webdriver;
 
 use std::io::{BufRead as _, BufReader};
 use std::path::PathBuf;
@@ -137,6 +139,9 @@ pub struct TestServer {
     db: Arc<TestDatabase>,
     /// How many answers were validated against a schema of openapi.yaml.
     validated: AtomicUsize,
+    /// Whether a 503 `storage_unavailable` is an answer the test expects (an attachment
+    /// store taken away on purpose), not a failure.
+    store_outage: std::sync::atomic::AtomicBool,
 }
 
 impl TestServer {
@@ -185,6 +190,8 @@ impl TestServer {
                         let agent = ureq::Agent::new_with_config(
                             ureq::Agent::config_builder()
                                 .http_status_as_error(false)
+                                // A redirect is an answer to check, not to follow.
+                                .max_redirects(0)
                                 .timeout_global(Some(Duration::from_secs(60)))
                                 .build(),
                         );
@@ -196,6 +203,7 @@ impl TestServer {
                             log,
                             db: db.clone(),
                             validated: AtomicUsize::new(0),
+                            store_outage: std::sync::atomic::AtomicBool::new(false),
                         });
                     }
                     printed.push(line);
@@ -295,20 +303,25 @@ impl TestServer {
                 )
             })
             .collect();
-        let body = response
+        let bytes = response
             .body_mut()
             .with_config()
             .limit(64 * 1024 * 1024)
-            .read_to_string()
+            .read_to_vec()
             .unwrap_or_default();
         let response = Response {
             status,
             headers,
-            body,
+            body: String::from_utf8(bytes.clone()).unwrap_or_default(),
+            bytes,
         };
-        // No 5xx anywhere in the suite (issue 4, "Done when").
+        // No 5xx anywhere in the suite (issue 4, "Done when"), but the 503 of an attachment
+        // store a test took away (issue 11).
+        let expected_outage = status == 503
+            && self.store_outage.load(Ordering::Relaxed)
+            && response.body.contains("\"code\":\"storage_unavailable\"");
         assert!(
-            status < 500,
+            status < 500 || expected_outage,
             "{method} {path} answered {status}: {}\nlog:\n{}",
             response.body,
             self.log()
@@ -322,6 +335,12 @@ impl TestServer {
             Err(e) => panic!("{e}\nlog:\n{}", self.log()),
         }
         response
+    }
+
+    /// From now on a 503 `storage_unavailable` is an expected answer: the test takes the
+    /// attachment store away.
+    pub fn expect_store_outage(&self) {
+        self.store_outage.store(true, Ordering::Relaxed);
     }
 
     /// How many of this server's answers [`raw`](Self::raw) validated against a schema of
@@ -522,7 +541,10 @@ fn read_log(path: &std::path::Path) -> String {
 pub struct Response {
     pub status: u16,
     pub headers: Vec<(String, String)>,
+    /// The body as text; empty when it is not UTF-8 (see `bytes`).
     pub body: String,
+    /// The body as sent (a downloaded file).
+    pub bytes: Vec<u8>,
 }
 
 impl Response {

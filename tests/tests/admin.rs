@@ -170,8 +170,13 @@ both_backends!(users_are_created_listed_and_edited, |server| {
     let officers = items(&server.get("/v1/users?role=officer", admin));
     assert_eq!(officers.len(), 2);
     assert!(officers.iter().all(|u| u["role"] == "officer"));
+    // Supervisors read the officials as a directory (issue 12); one user stays the admin's.
+    assert_eq!(
+        server.get("/v1/users", &county.supervisor.token).status,
+        200
+    );
     server
-        .get("/v1/users", &county.supervisor.token)
+        .get(&format!("/v1/users/{id}"), &county.supervisor.token)
         .problem(403, "not_permitted");
     assert_eq!(
         server.get(&format!("/v1/users/{id}"), admin).json()["username"],

@@ -340,3 +340,52 @@ fn ports_parse_in_short_and_long_syntax() {
     assert_eq!(default_of("${X:-abc}"), "abc");
     assert_eq!(default_of("plain"), "plain");
 }
+
+/// Issue 11: both nodes keep attachments in the MinIO service (one bucket they share; a
+/// node's own folder would not be), which a one-shot service creates before they start.
+#[test]
+fn both_nodes_store_attachments_in_minio() {
+    let services = services();
+    let minio = service(&services, "minio");
+    assert!(
+        text(&minio["image"]).starts_with("minio/minio"),
+        "{:?}",
+        minio["image"]
+    );
+    let bucket = service(&services, "minio-bucket");
+    let setup = text(&bucket["entrypoint"]);
+    assert!(setup.contains("mc mb"), "{setup}");
+    let nodes = jiban_nodes(&services);
+    let mut urls = BTreeSet::new();
+    for (name, node) in &nodes {
+        let url = env_var(node, "JIBAN_STORAGE_URL").unwrap_or_default();
+        assert!(
+            url.starts_with("s3://") && url.contains("endpoint=http://minio:9000"),
+            "{name} stores attachments in MinIO: {url:?}"
+        );
+        assert!(
+            setup.contains(&format!(
+                "local/{}",
+                url["s3://".len()..].split('?').next().unwrap()
+            )),
+            "{name}'s bucket is the one created: {url} vs {setup}"
+        );
+        for credential in ["AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"] {
+            assert!(
+                env_var(node, credential).is_some(),
+                "{name} sets {credential}"
+            );
+        }
+        assert_eq!(
+            node.get("depends_on")
+                .and_then(|d| d.get("minio-bucket"))
+                .and_then(|p| p.get("condition"))
+                .map(text)
+                .as_deref(),
+            Some("service_completed_successfully"),
+            "{name} waits for the bucket"
+        );
+        urls.insert(url);
+    }
+    assert_eq!(urls.len(), 1, "both nodes share one store: {urls:?}");
+}

@@ -85,10 +85,48 @@ both_backends!(users_come_in_pages_and_filter_by_role, |server| {
         .collect();
     assert_eq!(ids, [county.enterprise_user.id.as_str()]);
 
-    // Still the admin's alone.
-    server
-        .get("/v1/users?limit=1", &county.supervisor.token)
-        .problem(403, "not_permitted");
+    // Supervisors and officers read the officials, in the same pages, each as id,
+    // display name, role and department only: no username, no email, no enterprise user
+    // (issue 12). Enterprises and liaisons are refused.
+    let officials: Vec<String> = whole["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|u| u["role"] != "enterprise")
+        .map(|u| u["id"].to_string())
+        .collect();
+    for reader in [&county.supervisor.token, &county.officer.token] {
+        let seen = pages(server, reader, "/v1/users?", 2);
+        let ids: Vec<String> = seen.iter().flatten().map(|u| u["id"].to_string()).collect();
+        assert_eq!(ids, officials);
+        for user in seen.iter().flatten() {
+            let mut keys: Vec<&str> = user
+                .as_object()
+                .unwrap()
+                .keys()
+                .map(|k| k.as_str())
+                .collect();
+            keys.sort_unstable();
+            assert_eq!(
+                keys,
+                ["department_id", "display_name", "id", "role"],
+                "{user}"
+            );
+        }
+        let none = server.get("/v1/users?role=enterprise", reader).json();
+        assert_eq!(none["items"], json!([]));
+        let officers = server.get("/v1/users?role=officer", reader).json();
+        assert_eq!(officers["items"][0]["id"], county.officer.id.as_str());
+        assert_eq!(
+            officers["items"][0]["department_id"],
+            county.department_id.as_str()
+        );
+    }
+    for refused in [&county.enterprise_user.token, &county.liaison.token] {
+        server
+            .get("/v1/users?limit=1", refused)
+            .problem(403, "not_permitted");
+    }
 });
 
 both_backends!(enterprises_come_in_pages_within_scope, |server| {
@@ -260,4 +298,92 @@ both_backends!(routes_without_parameters_refuse_any, |server| {
         );
     }
     assert_eq!(server.get("/v1/departments", &admin).status, 200);
+});
+
+// `sort=due` (issue 12): earliest open deadline first, ties by id, in keyset pages that
+// never repeat or skip; a ticket without a running open deadline (withdrawn) is not in it;
+// filters apply; a cursor of the other order and an unknown order are 422.
+both_backends!(tickets_sort_by_earliest_open_deadline, |server| {
+    let county = County::new(server);
+    let ent = &county.enterprise_user.token;
+    let file = |urgency: &str, title: &str| -> Value {
+        let r = server.post(
+            "/v1/tickets",
+            ent,
+            json!({"kind": "complaint", "urgency": urgency, "category": "other",
+                   "title": title, "description": "按截止时间排序的测试工单"}),
+        );
+        assert_eq!(r.status, 201, "{}", r.body);
+        r.json()
+    };
+    // Filed in an order unlike the deadlines': a day limit, then 15 and 30 minutes.
+    let general = file("general", "一般：一个工作日内签收");
+    let complex = file("complex", "复杂：一个工作日内签收");
+    let utilities = file("utilities", "水电气热：30分钟内签收");
+    let emergency = file("emergency", "紧急：15分钟内签收");
+    let withdrawn = file("emergency", "已撤回，不在期限顺序中");
+    let r = server.action(
+        ent,
+        withdrawn["id"].as_str().unwrap(),
+        "withdraw",
+        1,
+        &json!({"reason": "问题已自行解决"}),
+    );
+    assert_eq!(r.status, 200, "{}", r.body);
+
+    // The day limits fall on the same instant: the id breaks the tie.
+    let mut same_day = [general["id"].clone(), complex["id"].clone()];
+    same_day.sort_by_key(|id| id.as_str().unwrap().to_owned());
+    let expected: Vec<Value> = [emergency["id"].clone(), utilities["id"].clone()]
+        .into_iter()
+        .chain(same_day)
+        .collect();
+    let supervisor = &county.supervisor.token;
+    for limit in [1, 3, 100] {
+        let seen = pages(server, supervisor, "/v1/tickets?sort=due", limit);
+        let ids: Vec<Value> = seen.iter().flatten().map(|t| t["id"].clone()).collect();
+        assert_eq!(ids, expected, "limit {limit}");
+        let dues: Vec<&str> = seen
+            .iter()
+            .flatten()
+            .map(|t| t["accept_due_at"].as_str().unwrap())
+            .collect();
+        assert!(dues.windows(2).all(|w| w[0] <= w[1]), "{dues:?}");
+    }
+    // The default order is still newest first, with the withdrawn ticket.
+    let newest = server.get("/v1/tickets?limit=1", supervisor).json();
+    assert_eq!(newest["items"][0]["id"], withdrawn["id"]);
+    // Filters apply: the clock-limited ones only.
+    let urgent = server
+        .get("/v1/tickets?sort=due&urgency=utilities", supervisor)
+        .json();
+    assert_eq!(urgent["items"].as_array().unwrap().len(), 1);
+    assert_eq!(urgent["items"][0]["id"], utilities["id"]);
+
+    // A cursor of one order is not taken by the other; an unknown order is refused.
+    let newest_cursor = server.get("/v1/tickets?limit=1", supervisor).json()["next_cursor"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let due_cursor = server
+        .get("/v1/tickets?limit=1&sort=due", supervisor)
+        .json()["next_cursor"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let errors = server
+        .get(
+            &format!("/v1/tickets?sort=due&cursor={newest_cursor}"),
+            supervisor,
+        )
+        .invalid();
+    assert_eq!(errors, [("?cursor".to_owned(), "invalid".to_owned())]);
+    let errors = server
+        .get(&format!("/v1/tickets?cursor={due_cursor}"), supervisor)
+        .invalid();
+    assert_eq!(errors, [("?cursor".to_owned(), "invalid".to_owned())]);
+    let errors = server
+        .get("/v1/tickets?sort=deadline", supervisor)
+        .invalid();
+    assert_eq!(errors, [("?sort".to_owned(), "unknown_value".to_owned())]);
 });

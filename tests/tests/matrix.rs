@@ -85,6 +85,13 @@ fn rows() -> Vec<Row> {
             body: |_| json!({"body": "进展如何？", "internal": false}),
             expect: [403, 200, 200, OUT, 200, OUT, 200, OUT, NONE],
         },
+        // 协办 (issue 13): the lead department's officers or a supervisor.
+        Row {
+            action: "co-handlers",
+            before: InProgress,
+            body: |w| json!({"department_ids": [w.elsewhere], "request": "请核实停电原因并提出恢复方案"}),
+            expect: [403, 200, 200, OUT, 403, OUT, 403, OUT, NONE],
+        },
         Row {
             action: "request-info",
             before: InProgress,
@@ -384,6 +391,7 @@ both_backends!(
         let colleague = format!("/v1/users/{}", w.colleague);
         let enterprise = format!("/v1/enterprises/{}", w.c.enterprise_id);
         let ack = format!("/v1/alerts/{}/ack", uuid::Uuid::now_v7());
+        let ticket_page = format!("/dashboard/tickets/{}", uuid::Uuid::now_v7());
         let retry = format!("/v1/notifications/{}/retry", uuid::Uuid::now_v7());
         let liaisons = format!("/v1/enterprises/{}/liaisons", w.c.enterprise_id);
         // Webhooks: a public address (no lookup), subscribed to an event this test never
@@ -397,9 +405,48 @@ both_backends!(
         );
         assert_eq!(made.status, 201, "{}", made.body);
         let webhook_path = format!("/v1/webhooks/{}", made.json()["id"].as_str().unwrap());
+        // Attachments (issue 11): a ticket in progress with one public file.
+        let with_file = w.ticket(server, Before::InProgress);
+        let with_file = with_file["id"].as_str().unwrap().to_owned();
+        let stored = jiban_tests::attachments::upload(
+            server,
+            &w.c.officer.token,
+            &with_file,
+            &[jiban_tests::attachments::Part::file(
+                "licence.pdf",
+                jiban_tests::attachments::pdf("matrix"),
+            )],
+        );
+        assert_eq!(stored.status, 201, "{}", stored.body);
+        let file_path = format!(
+            "/v1/attachments/{}",
+            stored.json()[0]["id"].as_str().unwrap()
+        );
+        let files_path = format!("/v1/tickets/{with_file}/attachments");
+        // 协办 (issue 13): a ticket the other department co-handles; its officers reply.
+        let co_handled = w.ticket(server, Before::InProgress);
+        let co_handled = jiban_tests::alerts::act(
+            server,
+            &w.c.officer.token,
+            &co_handled,
+            "co-handlers",
+            json!({"department_ids": [w.elsewhere], "request": "请核实停电原因并提出恢复方案"}),
+        );
+        let reply_path = format!(
+            "/v1/tickets/{}/co-handlers/{}/reply",
+            co_handled["id"].as_str().unwrap(),
+            w.elsewhere
+        );
         // admin, supervisor, officer, officer_elsewhere, liaison, liaison_elsewhere,
         // enterprise, other_enterprise, anonymous
         let table: Vec<Cell> = vec![
+            (
+                "POST",
+                "/v1/tickets/{id}/co-handlers/{department_id}/reply",
+                reply_path.as_str(),
+                Some(json!({"opinion": "经核实为线路故障，预计今晚恢复供电。"})),
+                [403, 403, 403, 200, 403, OUT, 403, OUT, NONE],
+            ),
             // The statistics: officials who judge or are judged; an officer sees their
             // own department's.
             (
@@ -509,12 +556,13 @@ both_backends!(
                 None,
                 [200, 200, 200, 200, 200, 200, 403, 403, NONE],
             ),
+            // Supervisors and officers read the directory of officials (issue 12).
             (
                 "GET",
                 "/v1/users",
                 "/v1/users",
                 None,
-                [200, 403, 403, 403, 403, 403, 403, 403, NONE],
+                [200, 200, 200, 200, 403, 403, 403, 403, NONE],
             ),
             (
                 "GET",
@@ -659,11 +707,50 @@ both_backends!(
                 Some(json!({"liaison_ids": [w.liaison]})),
                 [200, 403, 403, 403, 403, 403, 403, 403, NONE],
             ),
+            // Attachments: scoped as their ticket.
+            (
+                "GET",
+                "/v1/tickets/{id}/attachments",
+                files_path.as_str(),
+                None,
+                [200, 200, 200, OUT, 200, OUT, 200, OUT, NONE],
+            ),
+            (
+                "GET",
+                "/v1/attachments/{id}",
+                file_path.as_str(),
+                None,
+                [200, 200, 200, OUT, 200, OUT, 200, OUT, NONE],
+            ),
             // Public routes: the same answer whoever asks, a bearer token or none.
             ("GET", "/healthz", "/healthz", None, [200; 9]),
             ("GET", "/readyz", "/readyz", None, [200; 9]),
             ("GET", "/metrics", "/metrics", None, [200; 9]),
             ("GET", "/openapi.yaml", "/openapi.yaml", None, [200; 9]),
+            // The dashboard's page and files hold no data: its script logs in (issue 12).
+            ("GET", "/dashboard", "/dashboard", None, [200; 9]),
+            ("GET", "/dashboard/", "/dashboard/", None, [308; 9]),
+            (
+                "GET",
+                "/dashboard/{view}",
+                "/dashboard/overdue",
+                None,
+                [200; 9],
+            ),
+            (
+                "GET",
+                "/dashboard/tickets/{id}",
+                ticket_page.as_str(),
+                None,
+                [200; 9],
+            ),
+            (
+                "GET",
+                "/dashboard/assets/{file}",
+                "/dashboard/assets/app.js",
+                None,
+                [200; 9],
+            ),
             (
                 "POST",
                 "/v1/auth/token",
@@ -709,6 +796,28 @@ both_backends!(
                         expect[i]
                     ));
                 }
+            }
+        }
+        // Uploading (multipart): anyone in scope who may comment.
+        let upload_expect = [403, 201, 201, OUT, 201, OUT, 201, OUT, NONE];
+        covered.insert(("POST".to_owned(), "/v1/tickets/{id}/attachments".to_owned()));
+        for (i, role) in ROLES.iter().enumerate() {
+            let (content_type, body) =
+                jiban_tests::attachments::multipart(&[jiban_tests::attachments::Part::file(
+                    "photo.png",
+                    jiban_tests::attachments::png(),
+                )]);
+            let auth = w.tokens[i].as_deref().map(|t| format!("Bearer {t}"));
+            let mut headers = vec![("content-type", content_type.as_str())];
+            if let Some(auth) = &auth {
+                headers.push(("authorization", auth));
+            }
+            let got = server.raw("POST", &files_path, &headers, Some(body)).status;
+            if got != upload_expect[i] {
+                wrong.push(format!(
+                    "POST {files_path} as {role}: {got}, expected {}",
+                    upload_expect[i]
+                ));
             }
         }
         assert!(

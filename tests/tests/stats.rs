@@ -217,17 +217,26 @@ both_backends!(
         assert_eq!(body["from"], json!(period.from().to_string()));
         let items = body["items"].as_array().unwrap();
         let expected = jiban_domain::stats::departments(&facts, &period, &weights);
+        // 协办 (issue 13) sits beside the figures: its own test is tests/cohandling.rs.
+        let co_handling = [
+            "co_handling_received",
+            "co_handling_replied_on_time",
+            "co_handling_replied_late",
+            "co_handling_not_replied",
+        ];
+        let mut shown = vec!["department_id", "name"];
+        shown.extend(co_handling);
         assert_eq!(items.len(), expected.len(), "{body}");
         for (item, row) in items.iter().zip(&expected) {
             assert_eq!(
                 item["department_id"],
                 json!(row.key.map(|k| k.as_uuid().to_string()))
             );
-            assert_eq!(
-                without(item, &["department_id", "name"]),
-                figures(row),
-                "{item}"
-            );
+            // This history has no co-handling.
+            for field in co_handling {
+                assert_eq!(item[field], 0, "{item}");
+            }
+            assert_eq!(without(item, &shown), figures(row), "{item}");
         }
         assert!(
             expected.iter().filter(|r| r.rank.is_some()).count() >= 2,
@@ -265,7 +274,7 @@ both_backends!(
             .find(|r| r.key.map(|k| k.as_uuid().to_string()) == Some(county.department_id.clone()))
             .unwrap();
         assert_eq!(mine.len(), 1);
-        assert_eq!(without(&mine[0], &["department_id", "name"]), figures(&own));
+        assert_eq!(without(&mine[0], &shown), figures(&own));
         let r = server.get(&format!("/v1/stats/officers?{}", query(&period)), officer);
         assert_eq!(r.status, 200, "{}", r.body);
         let theirs: Vec<Value> = r.json()["items"].as_array().unwrap().clone();
@@ -359,7 +368,7 @@ both_backends!(
 );
 
 /// The columns of `GET /v1/stats/departments.csv`, as openapi.yaml names them.
-const CSV_HEADERS: [&str; 23] = [
+const CSV_HEADERS: [&str; 27] = [
     "排名",
     "部门ID",
     "部门",
@@ -383,6 +392,10 @@ const CSV_HEADERS: [&str; 23] = [
     "撤回率",
     "首次联系用时中位数（分钟）",
     "首次办结用时中位数（分钟）",
+    "协办收到数",
+    "协办按时答复数",
+    "协办逾期答复数",
+    "协办未答复数",
 ];
 
 /// A JSON figure as the CSV writes it: a rate to 4 decimals, a count as is, `null` empty.
@@ -524,6 +537,10 @@ both_backends!(the_csv_is_the_table_as_a_spreadsheet_reads_it, |server| {
         "withdrawal_rate",
         "median_minutes_to_first_contact",
         "median_minutes_to_first_outcome",
+        "co_handling_received",
+        "co_handling_replied_on_time",
+        "co_handling_replied_late",
+        "co_handling_not_replied",
     ];
     for (record, item) in records.iter().zip(items) {
         let expected: Vec<String> = fields

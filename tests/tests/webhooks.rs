@@ -10,7 +10,8 @@ use std::sync::{Arc, Mutex};
 
 use chrono::{DateTime, Duration, Utc};
 use hmac::{Hmac, Mac};
-use jiban_tests::alerts::{AlertCounty, act, instant, run_once_with};
+use jiban_tests::alerts::{AlertCounty, Before, act, instant, run_once_with};
+use jiban_tests::attachments::{Part, pdf, sha256, upload};
 use jiban_tests::{Options, TestServer, both_backends};
 use serde_json::{Value, json};
 use sha2::Sha256;
@@ -494,6 +495,75 @@ both_backends!(
                 .status,
             404
         );
+    }
+);
+
+// Issue 11's event (docs/API.md, "Attachments"): each file uploaded is delivered as
+// `ticket.attachment_added` with its name, type, size and hash; a file an official marks
+// internal only to the webhook that includes internal entries.
+both_backends!(
+    an_upload_is_delivered_as_attachment_added,
+    database | db | {
+        let server = TestServer::start(db, receiving());
+        let c = AlertCounty::new(&server);
+        let public = Receiver::start(204);
+        let internal = Receiver::start(204);
+        register(
+            &server,
+            &c.admin,
+            &public,
+            &["ticket.attachment_added"],
+            false,
+        );
+        register(
+            &server,
+            &c.admin,
+            &internal,
+            &["ticket.attachment_added"],
+            true,
+        );
+        let t = c.ticket_in(&server, Before::InProgress);
+        let id = t["id"].as_str().unwrap();
+        let contract = pdf("供电合同");
+        let r = upload(
+            &server,
+            &c.enterprise_user.token,
+            id,
+            &[Part::file("供电合同.pdf", contract.clone())],
+        );
+        assert_eq!(r.status, 201, "{}", r.body);
+        let r = upload(
+            &server,
+            &c.officer.token,
+            id,
+            &[
+                Part::file("检修记录.pdf", pdf("检修记录")),
+                Part::field("internal", "true"),
+            ],
+        );
+        assert_eq!(r.status, 201, "{}", r.body);
+
+        assert_eq!(counts(&pass(db, Utc::now())), (3, 0, 0));
+        assert_eq!(public.events(), ["ticket.attachment_added"]);
+        let got = &public.since(0)[0];
+        assert!(got.verified, "{got:?}");
+        assert_eq!(got.body["ticket"]["number"], t["number"]);
+        let entry = &got.body["entry"];
+        assert_eq!(entry["kind"], "attachment_added");
+        assert_eq!(entry["internal"], false);
+        assert_eq!(entry["actor_id"], c.enterprise_user.id.as_str());
+        assert_eq!(entry["data"]["filename"], "供电合同.pdf");
+        assert_eq!(entry["data"]["content_type"], "application/pdf");
+        assert_eq!(entry["data"]["size"], contract.len());
+        assert_eq!(entry["data"]["sha256"], sha256(&contract));
+        let both = internal.since(0);
+        assert_eq!(both.len(), 2, "{both:?}");
+        assert!(
+            both.iter()
+                .all(|r| r.verified && r.event == "ticket.attachment_added")
+        );
+        assert_eq!(both[1].body["entry"]["internal"], true);
+        assert_eq!(both[1].body["entry"]["data"]["filename"], "检修记录.pdf");
     }
 );
 

@@ -145,11 +145,7 @@ async fn acknowledge(
     let view = state
         .db
         .run(move |conn| {
-            let env = Env {
-                rules: &state2.rules,
-                public_url: &state2.public_url,
-                enterprise_ticket_url: state2.enterprise_ticket_url.as_deref(),
-            };
+            let env = Env::of(&state2);
             usecase::acknowledge(conn, &env, id, &actor, now)
         })
         .await?;

@@ -28,7 +28,8 @@ async fn healthz() -> HttpResponse {
 /// 200 when the database answers and every migration is applied; else 503, so a load
 /// balancer sends no traffic to a node that cannot serve it. Readiness is the database's
 /// alone: a mail outage must not take the API out of a load balancer (DESIGN.md section
-/// 5), so the workers' state is in the body as information only.
+/// 5), so the workers' state is in the body as information only; so is the attachment
+/// store's (issue 11: a store outage fails uploads and downloads, not the node).
 async fn readyz(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
     let pending = state.db.run(migrate::pending_count).await.map_err(|e| {
         tracing::warn!(error = %e, "readiness check failed");
@@ -45,15 +46,22 @@ async fn readyz(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
             format!("{pending} database migrations are not applied yet"),
         ));
     }
-    Ok(HttpResponse::Ok().json(json!({"status": "ready", "workers": state.workers.state()})))
+    state.storage.probe().await;
+    Ok(HttpResponse::Ok().json(json!({
+        "status": "ready",
+        "workers": state.workers.state(),
+        "storage": state.storage.state(),
+    })))
 }
 
 async fn metrics(state: web::Data<AppState>) -> HttpResponse {
+    state.storage.probe().await;
     HttpResponse::Ok()
         .content_type("text/plain; version=0.0.4; charset=utf-8")
         .body({
             let mut out = state.metrics.render(state.pool_gauges());
             state.workers.render(crate::now(), &mut out);
+            state.storage.render(&mut out);
             out
         })
 }

@@ -7,8 +7,11 @@
 //! waits until the role is checked.
 
 pub mod alerts;
+pub mod attachments;
 pub mod auth;
 pub mod changes;
+pub mod cohandling;
+pub mod dashboard;
 pub mod departments;
 pub mod enterprises;
 pub mod health;
@@ -32,9 +35,12 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     enterprises::configure(cfg);
     reference::configure(cfg);
     tickets::configure(cfg);
+    cohandling::configure(cfg);
     alerts::configure(cfg);
     notifications::configure(cfg);
     visits::configure(cfg);
     stats::configure(cfg);
     webhooks::configure(cfg);
+    attachments::configure(cfg);
+    dashboard::configure(cfg);
 }

@@ -39,6 +39,22 @@ pub fn decode_seq_cursor(raw: &str) -> Option<i32> {
         .filter(|seq: &i32| *seq >= 0)
 }
 
+/// A position in the ticket list's deadline order (`sort=due`): after the ticket `id` whose
+/// open deadline is `due_at`. Told apart from the newest-first cursor by its prefix, so a
+/// cursor of one order given to the other is 422.
+pub fn encode_due_cursor(due_at: DateTime<Utc>, id: Uuid) -> String {
+    URL_SAFE_NO_PAD.encode(format!("due.{}.{id}", due_at.timestamp_micros()))
+}
+
+pub fn decode_due_cursor(raw: &str) -> Option<(DateTime<Utc>, Uuid)> {
+    let text = String::from_utf8(URL_SAFE_NO_PAD.decode(raw).ok()?).ok()?;
+    let (micros, id) = text.strip_prefix("due.")?.split_once('.')?;
+    Some((
+        DateTime::from_timestamp_micros(micros.parse().ok()?)?,
+        id.parse().ok()?,
+    ))
+}
+
 /// A change feed's position: after the ticket `id` at position `changed`
 /// (`GET /v1/tickets/changes`). Opaque, and told apart from the others by its prefix.
 pub fn encode_feed_cursor(changed: i64, id: Uuid) -> String {
@@ -156,6 +172,15 @@ impl Params {
         c
     }
 
+    /// A cursor of [`encode_due_cursor`].
+    pub fn due_cursor(&mut self, raw: Option<&str>) -> Option<(DateTime<Utc>, Uuid)> {
+        let c = decode_due_cursor(raw?);
+        if c.is_none() {
+            self.bad("cursor", "invalid", "is not a cursor this API gave out");
+        }
+        c
+    }
+
     /// A cursor of [`encode_seq_cursor`].
     pub fn seq_cursor(&mut self, raw: Option<&str>) -> Option<i32> {
         let c = decode_seq_cursor(raw?);
@@ -226,6 +251,12 @@ mod tests {
         assert_eq!(decode_feed_cursor(&encode_cursor(at, id)), None);
         assert_eq!(decode_feed_cursor(&encode_seq_cursor(7)), None);
         assert_eq!(decode_cursor(&encode_feed_cursor(42, id)), None);
+        assert_eq!(
+            decode_due_cursor(&encode_due_cursor(at, id)),
+            Some((at, id))
+        );
+        assert_eq!(decode_due_cursor(&encode_cursor(at, id)), None);
+        assert_eq!(decode_cursor(&encode_due_cursor(at, id)), None);
     }
 
     #[test]

@@ -169,6 +169,13 @@ struct DepartmentItem {
     name: Option<String>,
     #[serde(flatten)]
     figures: Figures,
+    /// 协办 (issue 13), beside the 三率 and not part of the score: the co-handling
+    /// requests the department received in the period, replied on time, late, and ended
+    /// unanswered.
+    co_handling_received: u64,
+    co_handling_replied_on_time: u64,
+    co_handling_replied_late: u64,
+    co_handling_not_replied: u64,
 }
 
 #[derive(Serialize)]
@@ -227,10 +234,14 @@ async fn department_items(
         .await?;
     let items = rows
         .iter()
-        .map(|Named { row, name }| DepartmentItem {
-            department_id: row.key.map(|k| k.as_uuid()),
-            name: name.clone(),
-            figures: Figures::from(row),
+        .map(|named| DepartmentItem {
+            department_id: named.row.key.map(|k| k.as_uuid()),
+            name: named.name.clone(),
+            figures: Figures::from(&named.row),
+            co_handling_received: named.co_handling.received,
+            co_handling_replied_on_time: named.co_handling.replied_on_time,
+            co_handling_replied_late: named.co_handling.replied_late,
+            co_handling_not_replied: named.co_handling.not_replied,
         })
         .collect();
     Ok((period, items))
@@ -374,7 +385,7 @@ async fn officers(
         .await?;
     let items = rows
         .iter()
-        .map(|Named { row, name }| OfficerItem {
+        .map(|Named { row, name, .. }| OfficerItem {
             user_id: row.key.map(|k| k.as_uuid()),
             display_name: name.clone(),
             figures: Figures::from(row),

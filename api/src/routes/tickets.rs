@@ -10,11 +10,11 @@ use jiban_domain::Actor;
 use jiban_domain::deadline::LimitUnit;
 use jiban_domain::ticket::{Command, Decision, Extension, Rating, Status, Ticket};
 use jiban_domain::values::{
-    Body, CategoryCode, ContactMethod, DepartmentId, Description, Disposition,
+    AttachmentId, Body, CategoryCode, ContactMethod, DepartmentId, Description, Disposition,
     DispositionExplanation, EnterpriseId, Explanation, InfoItem, Kind, RatingLevel, Reason,
     ResultText, Role, TicketId, Title, Urgency, UserId, ValueError,
 };
-use jiban_persistence::tickets::{Cursor, TicketFilter, TicketInput};
+use jiban_persistence::tickets::{Cursor, Order, TicketFilter, TicketInput};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
@@ -135,6 +135,9 @@ pub struct TicketResponse {
     rating: Option<RatingResponse>,
     #[serde(serialize_with = "crate::time::serialize_opt")]
     rating_due_at: Option<DateTime<Utc>>,
+    /// 协办: the requests to co-handling departments, oldest first (issue 13); empty for
+    /// enterprises.
+    co_handlers: Vec<super::cohandling::CoHandlerResponse>,
     version: u64,
     #[serde(serialize_with = "crate::time::serialize")]
     created_at: DateTime<Utc>,
@@ -185,6 +188,7 @@ impl TicketResponse {
             plan: t.plan,
             rating: t.rating.map(RatingResponse::from),
             rating_due_at: t.rating_due.as_ref().map(|d| d.due_at),
+            co_handlers: t.co_handlers.into_iter().map(Into::into).collect(),
             version: t.version,
             created_at: t.created_at,
             updated_at: t.updated_at,
@@ -309,11 +313,7 @@ fn ticket_id(raw: &str) -> Result<TicketId, ApiError> {
 }
 
 fn env(state: &AppState) -> Env<'_> {
-    Env {
-        rules: &state.rules,
-        public_url: &state.public_url,
-        enterprise_ticket_url: state.enterprise_ticket_url.as_deref(),
-    }
+    Env::of(state)
 }
 
 /// A value read from a DTO string, or a field error at `pointer`.
@@ -335,7 +335,7 @@ fn optional<T>(
 }
 
 /// The one field of a one-field body, or the 422 naming it.
-fn field<T>(pointer: &str, parsed: Result<T, ValueError>) -> Result<T, ApiError> {
+pub(super) fn field<T>(pointer: &str, parsed: Result<T, ValueError>) -> Result<T, ApiError> {
     parsed.map_err(|e| ApiError::invalid(vec![FieldError::value(pointer, &e)]))
 }
 
@@ -460,6 +460,8 @@ const LIST_PARAMETERS: &[&str] = &[
     "created_to",
     "number",
     "q",
+    "co_handling",
+    "sort",
     "limit",
     "cursor",
 ];
@@ -509,10 +511,27 @@ fn parse_list(pairs: &[(String, String)]) -> Result<(TicketFilter, i64, Option<C
     filter.number = p.value("number", get("number").map(str::trim));
     // Text search (issue 9): 2 to 100 characters, holding something the index can find.
     filter.q = p.value("q", get("q"));
+    // 协办 (issue 13): the tickets asked of the caller's department.
+    filter.co_handling = p.optional_flag("co_handling", get("co_handling"));
+    // The order (issue 12): newest first, or earliest open deadline first.
+    filter.order = match get("sort") {
+        None | Some("newest") => Order::Newest,
+        Some("due") => Order::Due,
+        Some(other) => {
+            p.bad(
+                "sort",
+                "unknown_value",
+                format!("unknown sort {other:?}: give newest or due"),
+            );
+            Order::Newest
+        }
+    };
     let limit = p.limit(get("limit"), DEFAULT_LIMIT);
-    let cursor = p
-        .cursor(get("cursor"))
-        .map(|(created_at, id)| Cursor { created_at, id });
+    let cursor = match filter.order {
+        Order::Newest => p.cursor(get("cursor")),
+        Order::Due => p.due_cursor(get("cursor")),
+    }
+    .map(|(created_at, id)| Cursor { created_at, id });
     p.finish((filter, limit, cursor))
 }
 
@@ -522,15 +541,29 @@ async fn list(
     query: web::Query<Vec<(String, String)>>,
 ) -> Result<HttpResponse, ApiError> {
     let (filter, limit, cursor) = parse_list(&query)?;
+    let order = filter.order;
     let now = crate::now();
     let actor = auth.into_actor();
+    // Who co-handles is the administration inside government (issue 13): an enterprise
+    // may not list its tickets by it.
+    if filter.co_handling.is_some() && actor.role() == Some(Role::Enterprise) {
+        return Err(ApiError::invalid(vec![FieldError::parameter(
+            "co_handling",
+            "not_allowed",
+            "co-handling is internal to government: a filter for officials",
+        )]));
+    }
     let viewer = actor.clone();
     let page = state
         .db
         .run(move |conn| usecase::list(conn, &actor, &filter, limit, cursor, now))
         .await?;
+    let encode = match order {
+        Order::Newest => encode_cursor,
+        Order::Due => super::paging::encode_due_cursor,
+    };
     Ok(HttpResponse::Ok().json(super::paging::PageResponse {
-        next_cursor: page.next.map(|c| encode_cursor(c.created_at, c.id)),
+        next_cursor: page.next.map(|c| encode(c.created_at, c.id)),
         items: page
             .items
             .into_iter()
@@ -596,7 +629,7 @@ async fn events(
 
 /// What the client's `If-Match` asks.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Precondition {
+pub(super) enum Precondition {
     /// None sent: a state change answers 428, once the ticket is known to be in scope, so
     /// the answer can name its current version.
     Missing,
@@ -613,7 +646,7 @@ const IF_MATCH_DIGITS_MAX: usize = 18;
 /// 9110 section 8.8.3), or `*` for any version. State changes require it (428), so nobody
 /// overwrites a change they have not seen. Anything else (a bare number, a sign, spaces
 /// inside the quotes) is 400: the document's pattern is the whole rule.
-fn if_match(req: &HttpRequest) -> Result<Precondition, ApiError> {
+pub(super) fn if_match(req: &HttpRequest) -> Result<Precondition, ApiError> {
     let Some(raw) = req.headers().get(header::IF_MATCH) else {
         return Ok(Precondition::Missing);
     };
@@ -641,7 +674,7 @@ fn if_match(req: &HttpRequest) -> Result<Precondition, ApiError> {
 
 /// Runs a command built inside the database call (some need a lookup, e.g. an
 /// assignee), answering 200 with the ticket and its new `ETag`.
-async fn run(
+pub(super) async fn run(
     state: web::Data<AppState>,
     auth: Authenticated,
     id: &str,
@@ -701,7 +734,7 @@ async fn action<B: ActionBody>(
     run(state, auth, &id, version, move |_| Ok(command)).await
 }
 
-type Id = web::Path<String>;
+pub(super) type Id = web::Path<String>;
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -842,6 +875,30 @@ pub struct CommentRequest {
     body: String,
     #[serde(default)]
     internal: bool,
+    #[serde(default)]
+    attachment_ids: Vec<Uuid>,
+}
+
+/// The most attachments one comment or supply may name.
+const NAMED_ATTACHMENTS_MAX: usize = 100;
+
+/// `attachment_ids` as the command takes them: duplicates dropped, at most 100 (issue 11;
+/// the use case checks each belongs to the ticket).
+fn attachment_ids(raw: &[Uuid]) -> Result<Vec<AttachmentId>, ApiError> {
+    if raw.len() > NAMED_ATTACHMENTS_MAX {
+        return Err(ApiError::invalid_field(
+            "/attachment_ids",
+            "too_many",
+            format!("name at most {NAMED_ATTACHMENTS_MAX} attachments"),
+        ));
+    }
+    let mut ids = Vec::with_capacity(raw.len());
+    for id in raw.iter().copied().map(AttachmentId::from_uuid) {
+        if !ids.contains(&id) {
+            ids.push(id);
+        }
+    }
+    Ok(ids)
 }
 
 /// Comments change no state, so they need no `If-Match` (DESIGN.md rule 11).
@@ -855,6 +912,7 @@ async fn comment(
     let command = Command::Comment {
         body: field("/body", Body::parse(&b.body))?,
         internal: b.internal,
+        attachment_ids: attachment_ids(&b.attachment_ids)?,
     };
     run(state, auth, &id, Precondition::Any, move |_| Ok(command)).await
 }
@@ -886,12 +944,15 @@ impl ActionBody for RequestInfoRequest {
 #[serde(deny_unknown_fields)]
 pub struct SupplyInfoRequest {
     body: String,
+    #[serde(default)]
+    attachment_ids: Vec<Uuid>,
 }
 
 impl ActionBody for SupplyInfoRequest {
     fn command(self) -> Result<Command, ApiError> {
         Ok(Command::SupplyInfo {
             body: field("/body", Body::parse(&self.body))?,
+            attachment_ids: attachment_ids(&self.attachment_ids)?,
         })
     }
 }

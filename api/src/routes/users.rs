@@ -1,5 +1,6 @@
 //! `POST /v1/users`, `GET /v1/users?role=`, `GET`/`PATCH /v1/users/{id}` (admin only,
-//! DESIGN.md section 7).
+//! DESIGN.md section 7), except the list, which supervisors and officers read as a
+//! directory of officials (issue 12: the dashboard names assignees and first responders).
 
 use actix_web::{HttpResponse, guard, web};
 use chrono::{DateTime, Utc};
@@ -65,6 +66,27 @@ impl From<UserRecord> for UserResponse {
             active: u.active,
             created_at: u.created_at,
             updated_at: u.updated_at,
+        }
+    }
+}
+
+/// A user as supervisors and officers see it in the list: who an official is, nothing to
+/// reach them by (no username, no email).
+#[derive(Serialize)]
+pub struct OfficialResponse {
+    id: UserId,
+    display_name: String,
+    role: Role,
+    department_id: Option<DepartmentId>,
+}
+
+impl From<UserRecord> for OfficialResponse {
+    fn from(u: UserRecord) -> Self {
+        OfficialResponse {
+            id: u.id,
+            display_name: u.display_name,
+            role: u.role,
+            department_id: u.department_id,
         }
     }
 }
@@ -270,16 +292,26 @@ async fn list(
     auth: Authenticated,
     query: web::Query<Vec<(String, String)>>,
 ) -> Result<HttpResponse, ApiError> {
-    auth.require_admin()?;
+    auth.require(&[Role::Admin, Role::Supervisor, Role::Officer])?;
     let (role, limit, cursor) = parse_list(&query)?;
+    // Supervisors and officers read the officials only, each as `OfficialResponse`.
+    let admin = auth.role() == Role::Admin;
     let (found, next) = state
         .db
-        .run(move |conn| users::page(conn, role, limit, cursor))
+        .run(move |conn| users::page(conn, role, !admin, limit, cursor))
         .await?;
-    Ok(HttpResponse::Ok().json(PageResponse {
-        items: found.into_iter().map(UserResponse::from).collect(),
-        next_cursor: next.map(|c| encode_cursor(c.created_at, c.id)),
-    }))
+    let next_cursor = next.map(|c| encode_cursor(c.created_at, c.id));
+    Ok(if admin {
+        HttpResponse::Ok().json(PageResponse {
+            items: found.into_iter().map(UserResponse::from).collect(),
+            next_cursor,
+        })
+    } else {
+        HttpResponse::Ok().json(PageResponse {
+            items: found.into_iter().map(OfficialResponse::from).collect(),
+            next_cursor,
+        })
+    })
 }
 
 async fn get(

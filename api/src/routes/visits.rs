@@ -6,7 +6,7 @@
 
 use actix_web::http::header;
 use actix_web::{HttpResponse, web};
-use chrono::{DateTime, SubsecRound, Utc};
+use chrono::{DateTime, Utc};
 use jiban_domain::values::{EnterpriseId, Role, TicketId, UserId, VisitId};
 use jiban_domain::visit::{MAX_LINKED_TICKETS, NewVisit, Purpose, Summary, Visit};
 use jiban_persistence::visits::{Cursor, VisitFilter};
@@ -77,17 +77,7 @@ impl CreateVisitRequest {
     /// no ticket, and says so as a ticket of another enterprise would.
     fn parse(self, id: VisitId) -> Result<NewVisit, ApiError> {
         let mut f = Fields::default();
-        let visited_at = match DateTime::parse_from_rfc3339(&self.visited_at) {
-            Ok(t) => Some(t.with_timezone(&Utc).trunc_subsecs(6)),
-            Err(_) => {
-                f.push(FieldError::body(
-                    "/visited_at",
-                    "invalid",
-                    "must be an RFC 3339 instant with offset, e.g. 2026-12-03T09:30:00+08:00",
-                ));
-                None
-            }
-        };
+        let visited_at = f.instant("/visited_at", &self.visited_at);
         let purpose = f.parse("/purpose", Purpose::parse(&self.purpose));
         let summary = f.parse("/summary", Summary::parse(&self.summary));
         let raw_ids = self.ticket_ids.unwrap_or_default();
@@ -140,11 +130,7 @@ async fn create(
     let visit = state
         .db
         .run(move |conn| {
-            let env = Env {
-                rules: &state2.rules,
-                public_url: &state2.public_url,
-                enterprise_ticket_url: state2.enterprise_ticket_url.as_deref(),
-            };
+            let env = Env::of(&state2);
             usecase::create(conn, &env, new, &actor, now)
         })
         .await?;

@@ -8,6 +8,7 @@
 //! an open write transaction holds the database's one write lock.
 
 pub mod alerts;
+pub mod attachments;
 pub mod auth;
 pub mod bootstrap;
 pub mod departments;

@@ -5,7 +5,9 @@
 use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
-use jiban_domain::stats::{Bucket, Figures, Medians, Period, Row, Tally, Totals, Weights, table};
+use jiban_domain::stats::{
+    Bucket, CoHandlingTally, Figures, Medians, Period, Row, Tally, Totals, Weights, table,
+};
 use jiban_domain::values::{DepartmentId, Role, UserId};
 use jiban_domain::{Actor, User};
 use jiban_persistence::repo::{departments, users};
@@ -18,6 +20,9 @@ use crate::problem::ApiError;
 pub struct Named<K> {
     pub row: Row<K>,
     pub name: Option<String>,
+    /// 协办 (issue 13): a department's co-handling over the period, beside its 三率
+    /// (zero for officers, and for the intake queue).
+    pub co_handling: CoHandlingTally,
 }
 
 /// The department an officer's statistics are cut to (DESIGN.md section 7: "an officer:
@@ -59,7 +64,14 @@ pub fn departments(
         Actor::User(user) => own_department(user)?,
         Actor::System => None,
     };
-    let rows = table(stats::departments(conn, period, now)?, weights);
+    let mut groups = stats::departments(conn, period, now)?;
+    // A department asked to co-handle but holding no ticket of the period has a row too,
+    // with no 三率 and so no rank: co-handling is not part of the score (issue 13).
+    let co_handling = stats::co_handling(conn, period)?;
+    for department in co_handling.keys() {
+        groups.entry(Some(*department)).or_default();
+    }
+    let rows = table(groups, weights);
     let names: HashMap<DepartmentId, String> = departments::list(conn)?
         .into_iter()
         .map(|d| (d.id, d.name))
@@ -69,6 +81,10 @@ pub fn departments(
         .filter(|row| own.is_none() || row.key == own)
         .map(|row| Named {
             name: row.key.and_then(|k| names.get(&k).cloned()),
+            co_handling: row
+                .key
+                .and_then(|k| co_handling.get(&k).copied())
+                .unwrap_or_default(),
             row,
         })
         .collect())
@@ -93,6 +109,7 @@ pub fn officers(
         .into_iter()
         .map(|row| Named {
             name: row.key.and_then(|k| names.get(&k).cloned()),
+            co_handling: CoHandlingTally::default(),
             row,
         })
         .collect())

@@ -13,6 +13,7 @@ use jiban_persistence::{DbConnection, StoreError};
 
 use crate::problem::{ApiError, FieldError};
 use crate::rules::RulesCache;
+use crate::state::AppState;
 
 impl From<TicketError> for ApiError {
     fn from(e: TicketError) -> Self {
@@ -44,6 +45,15 @@ pub struct Env<'a> {
 }
 
 impl Env<'_> {
+    /// The node's ticket settings, as every handler passes them.
+    pub fn of(state: &AppState) -> Env<'_> {
+        Env {
+            rules: &state.rules,
+            public_url: &state.public_url,
+            enterprise_ticket_url: state.enterprise_ticket_url.as_deref(),
+        }
+    }
+
     pub(crate) fn context<'r>(&'r self, rules: &'r jiban_domain::ticket::Rules) -> Context<'r> {
         Context {
             rules,
@@ -79,7 +89,7 @@ pub fn act(
     actor: &Actor,
     now: DateTime<Utc>,
 ) -> Result<Ticket, ApiError> {
-    named_things_exist(conn, &command, actor)?;
+    named_things_exist(conn, id, &command, actor)?;
     let rules = env.rules.get(conn)?;
     let ctx = env.context(&rules);
     Ok(tickets::execute(
@@ -98,9 +108,21 @@ pub fn act(
 /// oracle for tickets out of scope (issue 8). Call after the ticket's own scope check.
 fn named_things_exist(
     conn: &mut DbConnection,
+    id: TicketId,
     command: &Command,
     actor: &Actor,
 ) -> Result<(), ApiError> {
+    match command {
+        Command::Comment {
+            attachment_ids,
+            internal,
+            ..
+        } => super::attachments::check_named(conn, id, attachment_ids, !internal, actor)?,
+        Command::SupplyInfo { attachment_ids, .. } => {
+            super::attachments::check_named(conn, id, attachment_ids, true, actor)?
+        }
+        _ => {}
+    }
     let department = match command {
         Command::Accept {
             department_id: Some(d),
@@ -119,6 +141,24 @@ fn named_things_exist(
             "unknown_department",
             "no department has this id",
         ));
+    }
+    if let Command::AddCoHandlers { department_ids, .. } = command {
+        let known = jiban_persistence::repo::departments::existing(conn, department_ids)?;
+        let unknown: Vec<FieldError> = department_ids
+            .iter()
+            .enumerate()
+            .filter(|(_, d)| !known.contains(d))
+            .map(|(i, _)| {
+                FieldError::body(
+                    format!("/department_ids/{i}"),
+                    "unknown_department",
+                    "no department has this id",
+                )
+            })
+            .collect();
+        if !unknown.is_empty() {
+            return Err(ApiError::invalid(unknown));
+        }
     }
     if let Command::Dispose {
         duplicate_of: Some(other),

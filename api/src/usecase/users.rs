@@ -240,14 +240,16 @@ pub fn create_many(
 
 pub use users::Cursor;
 
-/// One page of the users, all or of one role, newest first.
+/// One page of the users, all or of one role, newest first; with `officials_only`, no
+/// enterprise user (the directory that supervisors and officers read).
 pub fn page(
     conn: &mut DbConnection,
     role: Option<Role>,
+    officials_only: bool,
     limit: i64,
     after: Option<Cursor>,
 ) -> Result<(Vec<UserRecord>, Option<Cursor>), ApiError> {
-    Ok(users::page(conn, role, limit, after)?)
+    Ok(users::page(conn, role, officials_only, limit, after)?)
 }
 
 pub fn get(conn: &mut DbConnection, id: UserId) -> Result<UserRecord, ApiError> {

@@ -7,7 +7,8 @@ use serde::{Deserialize, Serialize};
 use super::calendar::{Calendar, Counted, end_of_day, last_day, local_date};
 use super::policy::{Limit, LimitUnit};
 
-/// The three deadlines of a ticket (DESIGN.md section 4), by name.
+/// The three deadlines of a ticket (DESIGN.md section 4), and a co-handling request's
+/// reply limit (issue 13), by name.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum DeadlineName {
@@ -17,13 +18,16 @@ pub enum DeadlineName {
     Contact,
     /// 办结反馈
     Resolve,
+    /// 协办答复: a co-handling department's reply limit (issue 13).
+    Reply,
 }
 
 impl DeadlineName {
-    pub const ALL: [DeadlineName; 3] = [
+    pub const ALL: [DeadlineName; 4] = [
         DeadlineName::Accept,
         DeadlineName::Contact,
         DeadlineName::Resolve,
+        DeadlineName::Reply,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -31,6 +35,7 @@ impl DeadlineName {
             DeadlineName::Accept => "accept",
             DeadlineName::Contact => "contact",
             DeadlineName::Resolve => "resolve",
+            DeadlineName::Reply => "reply",
         }
     }
 
@@ -44,6 +49,7 @@ impl DeadlineName {
             DeadlineName::Accept => "签收",
             DeadlineName::Contact => "联系",
             DeadlineName::Resolve => "办结",
+            DeadlineName::Reply => "协办答复",
         }
     }
 }

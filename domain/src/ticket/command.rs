@@ -2,10 +2,11 @@
 //! that exists is well-formed; whether it is allowed is `decide`'s question.
 
 use crate::actor::User;
+use crate::values::AttachmentId;
 use crate::values::{
-    AlertId, Body, CategoryCode, ContactMethod, DepartmentId, Description, Disposition,
-    DispositionExplanation, EnterpriseId, Explanation, InfoItem, Kind, RatingLevel, Reason,
-    ResultText, TicketId, TicketNumber, Title, Urgency, UserId, VisitId,
+    AlertId, Body, CategoryCode, CoHandlingRequest, ContactMethod, DepartmentId, Description,
+    Disposition, DispositionExplanation, EnterpriseId, Explanation, InfoItem, Kind, Opinion,
+    RatingLevel, Reason, ResultText, TicketId, TicketNumber, Title, Urgency, UserId, VisitId,
 };
 
 /// A new ticket. The shell supplies its id (UUID v7) and number (from the year's sequence).
@@ -53,6 +54,9 @@ pub enum Command {
     Comment {
         body: Body,
         internal: bool,
+        /// Files already attached to this ticket that the comment refers to (the shell
+        /// checked they belong to it and that the actor may name them).
+        attachment_ids: Vec<AttachmentId>,
     },
     RequestInfo {
         items: Vec<InfoItem>,
@@ -60,6 +64,14 @@ pub enum Command {
     },
     SupplyInfo {
         body: Body,
+        /// The materials supplied, already attached to this ticket (一次性告知, issue 11).
+        attachment_ids: Vec<AttachmentId>,
+    },
+    /// Files stored for this ticket (issue 11); the shell stored them and checked the
+    /// per-ticket limit.
+    AddAttachments {
+        attachments: Vec<crate::attachment::NewAttachment>,
+        internal: bool,
     },
     RequestExtension {
         reason: Reason,
@@ -101,6 +113,18 @@ pub enum Command {
         purpose: String,
         summary: String,
     },
+    /// 协办: ask departments to co-handle (issue 13); the shell checked they exist. Without
+    /// `due_at` the reply limit is the default (`cohandling::default_reply_limit`).
+    AddCoHandlers {
+        department_ids: Vec<DepartmentId>,
+        request: CoHandlingRequest,
+        due_at: Option<chrono::DateTime<chrono::Utc>>,
+    },
+    /// A co-handling department's opinion, or its amendment (issue 13).
+    ReplyCoHandling {
+        department_id: DepartmentId,
+        opinion: Opinion,
+    },
     /// Acknowledge an escalation; `recipients` are the alert's addressees.
     AcknowledgeAlert {
         alert_id: AlertId,
@@ -131,6 +155,9 @@ impl Command {
             Command::CloseUnrated => "close",
             Command::AcknowledgeAlert { .. } => "acknowledge an alert on",
             Command::RecordVisit { .. } => "link a visit to",
+            Command::AddAttachments { .. } => "attach files to",
+            Command::AddCoHandlers { .. } => "add co-handlers to",
+            Command::ReplyCoHandling { .. } => "reply as a co-handler on",
         }
     }
 }

@@ -7,6 +7,7 @@ use crate::deadline::{Deadline, Limit};
 use crate::error::DomainError;
 use crate::values::{INFO_ITEMS_MAX, Kind, Role, Urgency};
 
+use super::cohandling::{self, CoHandlingAsked, CoHandlingEnd, ReplyDueMoved};
 use super::command::{Command, NewTicket};
 use super::event::{Deadlines, EscalationReason, Event, EventData, Submitted};
 use super::rules::{self, ACCEPTED_OPEN, ANSWERED, IN_HAND, can_see, require_status};
@@ -153,9 +154,11 @@ fn decide_for_system(
         Command::CloseUnrated => {
             require_status(ticket, "close", ANSWERED)?;
             rules::rating_window_ended(ticket, now)?;
-            Ok(vec![EventData::Closed {
+            let mut events = vec![EventData::Closed {
                 reason: CloseReason::RatingWindowEnded,
-            }])
+            }];
+            events.extend(end_co_handling(ticket, CoHandlingEnd::Closed));
+            Ok(events)
         }
         _ => Err(DomainError::NotPermitted(
             "the system only closes tickets whose rating window ended",
@@ -180,6 +183,19 @@ fn decide_for_user(
 ) -> Result<Vec<EventData>, DomainError> {
     use Role::*;
     let action = command.name();
+    if rules::co_handler_only(user, t)
+        && !matches!(
+            command,
+            Command::Comment { .. }
+                | Command::AddAttachments { .. }
+                | Command::ReplyCoHandling { .. }
+                | Command::AcknowledgeAlert { .. }
+        )
+    {
+        return Err(DomainError::NotPermitted(
+            "a co-handling department comments and replies; the lead department handles the ticket",
+        ));
+    }
     let events = match command {
         Command::Accept {
             department_id,
@@ -220,6 +236,7 @@ fn decide_for_user(
                     });
                 }
                 events.push(resolved(result.into_string(), now, rules));
+                events.extend(end_co_handling(t, CoHandlingEnd::Resolved));
             }
             events
         }
@@ -231,11 +248,13 @@ fn decide_for_user(
             only(user, &[Officer], "only officers dispose of tickets")?;
             require_status(t, action, &[Status::Submitted])?;
             rules::duplicate_link(t, disposition, duplicate_of)?;
-            vec![EventData::Disposed {
+            let mut events = vec![EventData::Disposed {
                 disposition,
                 explanation: explanation.into_string(),
                 duplicate_of,
-            }]
+            }];
+            events.extend(end_co_handling(t, CoHandlingEnd::Closed));
+            events
         }
         Command::Assign { assignee } => {
             only(
@@ -265,11 +284,20 @@ fn decide_for_user(
             if t.department_id == Some(department_id) {
                 return Err(DomainError::SameDepartment);
             }
-            vec![EventData::Transferred {
+            let mut events = vec![EventData::Transferred {
                 from_department_id: t.department_id,
                 to_department_id: department_id,
                 reason: reason.into_string(),
-            }]
+            }];
+            // The other co-handlers stay; a co-handler that becomes the lead answers for
+            // the whole, so its own request ends (issue 13).
+            if t.open_co_handler(department_id).is_some() {
+                events.push(EventData::CoHandlingEnded {
+                    department_ids: vec![department_id],
+                    reason: CoHandlingEnd::BecameLead,
+                });
+            }
+            events
         }
         Command::Contact { method, summary } => {
             only(
@@ -283,7 +311,11 @@ fn decide_for_user(
                 summary: summary.into_string(),
             }]
         }
-        Command::Comment { body, internal } => {
+        Command::Comment {
+            body,
+            internal,
+            attachment_ids,
+        } => {
             if internal && user.role == Enterprise {
                 return Err(DomainError::NotPermitted(
                     "enterprises cannot write internal comments",
@@ -292,8 +324,13 @@ fn decide_for_user(
             vec![EventData::Commented {
                 body: body.into_string(),
                 internal,
+                attachment_ids,
             }]
         }
+        Command::AddAttachments {
+            attachments,
+            internal,
+        } => add_attachments(attachments, internal, user)?,
         Command::RequestInfo { items, note } => {
             only(
                 user,
@@ -314,7 +351,10 @@ fn decide_for_user(
                 note: note.map(|n| n.into_string()),
             }]
         }
-        Command::SupplyInfo { body } => {
+        Command::SupplyInfo {
+            body,
+            attachment_ids,
+        } => {
             only(
                 user,
                 &[Enterprise, Liaison],
@@ -329,10 +369,26 @@ fn decide_for_user(
                     d.paused(since, now, &rules.calendar)
                 }
             };
+            // Reply limits stand still with the ticket's clock (issue 13); one set during
+            // the pause stood still from its own start.
+            let co_handlers = t
+                .open_co_handlers()
+                .filter(|c| !c.reply_due.is_met())
+                .map(|c| ReplyDueMoved {
+                    department_id: c.department_id,
+                    reply_due: c.reply_due.paused(
+                        since.max(c.reply_due.started_at),
+                        now,
+                        &rules.calendar,
+                    ),
+                })
+                .collect();
             vec![EventData::InfoSupplied {
                 body: body.into_string(),
+                attachment_ids,
                 contact: resume(&t.contact_due),
                 resolve: resume(&t.resolve_due),
+                co_handlers,
             }]
         }
         Command::RequestExtension { reason, amount } => {
@@ -368,7 +424,9 @@ fn decide_for_user(
                 ));
             }
             require_status(t, action, &[Status::InProgress])?;
-            vec![resolved(result.into_string(), now, rules)]
+            let mut events = vec![resolved(result.into_string(), now, rules)];
+            events.extend(end_co_handling(t, CoHandlingEnd::Resolved));
+            events
         }
         Command::Explain {
             explanation,
@@ -377,12 +435,14 @@ fn decide_for_user(
         } => {
             only(user, &[Officer], "only officers explain")?;
             require_status(t, action, &[Status::InProgress])?;
-            vec![EventData::Explained {
+            let mut events = vec![EventData::Explained {
                 explanation: explanation.into_string(),
                 policy_basis: policy_basis.into_string(),
                 plan: plan.map(|p| p.into_string()),
                 rating_due: rating_window(now, rules),
-            }]
+            }];
+            events.extend(end_co_handling(t, CoHandlingEnd::Explained));
+            events
         }
         Command::Rate { level, comment } => {
             only(user, &[Enterprise], "only the enterprise rates its ticket")?;
@@ -409,12 +469,14 @@ fn decide_for_user(
                     },
                 ]
             } else {
-                vec![
+                let mut events = vec![
                     rated,
                     EventData::Closed {
                         reason: CloseReason::Rated,
                     },
-                ]
+                ];
+                events.extend(end_co_handling(t, CoHandlingEnd::Closed));
+                events
             }
         }
         Command::Appeal { reason } => {
@@ -448,14 +510,50 @@ fn decide_for_user(
                 "only the enterprise withdraws its ticket",
             )?;
             require_status(t, action, IN_HAND)?;
-            vec![EventData::Withdrawn {
+            let mut events = vec![EventData::Withdrawn {
                 reason: reason.into_string(),
-            }]
+            }];
+            events.extend(end_co_handling(t, CoHandlingEnd::Withdrawn));
+            events
         }
         Command::CloseUnrated => {
             return Err(DomainError::NotPermitted(
                 "only the deadline scanner closes unrated tickets",
             ));
+        }
+        Command::AddCoHandlers {
+            department_ids,
+            request,
+            due_at,
+        } => {
+            cohandling::may_add_co_handlers(user, t)?;
+            require_status(t, action, ACCEPTED_OPEN)?;
+            cohandling::check_departments(t, &department_ids)?;
+            let limit = match due_at {
+                Some(due_at) => cohandling::reply_limit_until(t, now, due_at, &rules.calendar)?,
+                None => cohandling::default_reply_limit(t, now, &rules.calendar),
+            };
+            let reply_due = Deadline::start(now, limit, &rules.calendar);
+            vec![EventData::CoHandlersAdded {
+                request: request.into_string(),
+                asked: department_ids
+                    .into_iter()
+                    .map(|department_id| CoHandlingAsked {
+                        department_id,
+                        reply_due: reply_due.clone(),
+                    })
+                    .collect(),
+            }]
+        }
+        Command::ReplyCoHandling {
+            department_id,
+            opinion,
+        } => {
+            cohandling::may_reply(user, t, department_id)?;
+            vec![EventData::CoHandlerReplied {
+                department_id,
+                opinion: opinion.into_string(),
+            }]
         }
         Command::AcknowledgeAlert {
             alert_id,
@@ -537,10 +635,22 @@ pub fn recompute_provisional(ticket: &Ticket, now: DateTime<Utc>, rules: &Rules)
     };
     // The rating window too (DESIGN.md section 4), while it is still open to a rating.
     let rating = ticket.rating_due.as_ref().map(again);
+    // Open co-handling requests' reply limits too (issue 13).
+    let co_handlers: Vec<ReplyDueMoved> = ticket
+        .open_co_handlers()
+        .filter_map(|c| {
+            let moved = again(&c.reply_due);
+            (moved != c.reply_due).then_some(ReplyDueMoved {
+                department_id: c.department_id,
+                reply_due: moved,
+            })
+        })
+        .collect();
     let unchanged = deadlines.accept == ticket.accept_due
         && deadlines.contact == ticket.contact_due
         && deadlines.resolve == ticket.resolve_due
-        && rating == ticket.rating_due;
+        && rating == ticket.rating_due
+        && co_handlers.is_empty();
     (!unchanged).then(|| Event {
         at: now,
         actor_id: None,
@@ -548,6 +658,39 @@ pub fn recompute_provisional(ticket: &Ticket, now: DateTime<Utc>, rules: &Rules)
         data: EventData::DeadlinesRecomputed {
             deadlines: Box::new(deadlines),
             rating: rating.filter(|r| Some(r) != ticket.rating_due.as_ref()),
+            co_handlers,
         },
     })
+}
+
+/// Resolving or explaining ends every open co-handling request, recorded as not replied
+/// unless it was; so do a withdrawal and a close (issue 13). `None` when none is open.
+fn end_co_handling(ticket: &Ticket, reason: CoHandlingEnd) -> Option<EventData> {
+    let department_ids: Vec<_> = ticket.open_co_handlers().map(|c| c.department_id).collect();
+    (!department_ids.is_empty()).then_some(EventData::CoHandlingEnded {
+        department_ids,
+        reason,
+    })
+}
+
+/// Files attached to a ticket (issue 11): anyone in scope who may comment may attach, and,
+/// as with comments, only officials mark them internal (DESIGN.md rule 8). One
+/// `attachment_added` entry per file.
+fn add_attachments(
+    attachments: Vec<crate::attachment::NewAttachment>,
+    internal: bool,
+    user: &User,
+) -> Result<Vec<EventData>, DomainError> {
+    crate::attachment::check_internal(internal, user.role)?;
+    Ok(attachments
+        .into_iter()
+        .map(|a| EventData::AttachmentAdded {
+            attachment_id: a.id,
+            filename: a.filename,
+            content_type: a.content_type,
+            size: a.size,
+            sha256: a.sha256,
+            internal,
+        })
+        .collect())
 }

@@ -6,11 +6,13 @@ use serde::{Deserialize, Serialize};
 
 use crate::alert::AlertLevel;
 use crate::deadline::{Deadline, DeadlineName, LimitUnit};
+use crate::values::AttachmentId;
 use crate::values::{
     AlertId, CategoryCode, Channel, ContactMethod, DepartmentId, Disposition, EnterpriseId, Kind,
     RatingLevel, TicketId, TicketNumber, Urgency, UserId, VisitId,
 };
 
+use super::cohandling::{CoHandlingAsked, CoHandlingEnd, ReplyDueMoved};
 use super::state::CloseReason;
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -82,6 +84,8 @@ pub enum EventData {
     Commented {
         body: String,
         internal: bool,
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        attachment_ids: Vec<AttachmentId>,
     },
     InfoRequested {
         items: Vec<String>,
@@ -89,9 +93,14 @@ pub enum EventData {
     },
     InfoSupplied {
         body: String,
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        attachment_ids: Vec<AttachmentId>,
         /// The open deadlines, moved by the pause.
         contact: Deadline,
         resolve: Deadline,
+        /// The reply limits of open co-handling requests, moved by the pause (issue 13).
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        co_handlers: Vec<ReplyDueMoved>,
     },
     ExtensionRequested {
         amount: u32,
@@ -171,12 +180,43 @@ pub enum EventData {
         purpose: String,
         summary: String,
     },
+    /// A file attached to the ticket (issue 11): part of the record, never deleted or
+    /// replaced. Like a comment it changes no state (rule 11), and an internal one is
+    /// hidden from the enterprise (rule 8).
+    AttachmentAdded {
+        attachment_id: AttachmentId,
+        filename: String,
+        content_type: String,
+        size: u64,
+        sha256: String,
+        internal: bool,
+    },
     /// A provisional deadline recomputed once its year's calendar was loaded.
     DeadlinesRecomputed {
         deadlines: Box<Deadlines>,
         /// The rating window, when it was provisional too.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         rating: Option<Deadline>,
+        /// Open co-handling requests' reply limits that moved (issue 13).
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        co_handlers: Vec<ReplyDueMoved>,
+    },
+    /// 协办: the lead asks departments to co-handle (issue 13), each with its reply limit.
+    CoHandlersAdded {
+        request: String,
+        asked: Vec<CoHandlingAsked>,
+    },
+    /// A co-handling department's opinion; a second one amends the first, whose instant
+    /// is the one that counts (issue 13).
+    CoHandlerReplied {
+        department_id: DepartmentId,
+        opinion: String,
+    },
+    /// Open co-handling requests ended: by the lead's resolve or explain, a withdrawal or
+    /// close (recorded as not replied), or a transfer of the lead to the department.
+    CoHandlingEnded {
+        department_ids: Vec<DepartmentId>,
+        reason: CoHandlingEnd,
     },
 }
 
@@ -235,6 +275,10 @@ impl EventData {
             Alerted { .. } => "alerted",
             DeadlinesRecomputed { .. } => "deadlines_recomputed",
             Visit { .. } => "visit",
+            AttachmentAdded { .. } => "attachment_added",
+            CoHandlersAdded { .. } => "co_handlers_added",
+            CoHandlerReplied { .. } => "co_handler_replied",
+            CoHandlingEnded { .. } => "co_handling_ended",
         }
     }
 
@@ -247,6 +291,7 @@ impl EventData {
                 | EventData::AlertAcknowledged { .. }
                 | EventData::Alerted { .. }
                 | EventData::Visit { .. }
+                | EventData::AttachmentAdded { .. }
         )
     }
 
@@ -271,20 +316,38 @@ impl EventData {
                 },
                 false,
             ),
+            // Who co-handles is internal (issue 13): the enterprise reads its own
+            // deadlines moved by the pause, not the co-handling departments'.
+            InfoSupplied {
+                body,
+                attachment_ids,
+                contact,
+                resolve,
+                ..
+            } => (
+                InfoSupplied {
+                    body: body.clone(),
+                    attachment_ids: attachment_ids.clone(),
+                    contact: contact.clone(),
+                    resolve: resolve.clone(),
+                    co_handlers: Vec::new(),
+                },
+                true,
+            ),
             Submitted(_)
             | Accepted { .. }
             | Disposed { .. }
             | Contacted { .. }
             | Commented { .. }
             | InfoRequested { .. }
-            | InfoSupplied { .. }
             | Resolved { .. }
             | Explained { .. }
             | Rated { .. }
             | Reopened { .. }
             | Withdrawn { .. }
             | Closed { .. }
-            | Visit { .. } => (self.clone(), true),
+            | Visit { .. }
+            | AttachmentAdded { .. } => (self.clone(), true),
             Assigned { .. }
             | Transferred { .. }
             | ExtensionRequested { .. }
@@ -293,7 +356,10 @@ impl EventData {
             | AppealDecided { .. }
             | AlertAcknowledged { .. }
             | Alerted { .. }
-            | DeadlinesRecomputed { .. } => return None,
+            | DeadlinesRecomputed { .. }
+            | CoHandlersAdded { .. }
+            | CoHandlerReplied { .. }
+            | CoHandlingEnded { .. } => return None,
         };
         Some(shown)
     }
@@ -303,7 +369,7 @@ impl EventData {
     pub fn is_internal(&self) -> bool {
         use EventData::*;
         match self {
-            Commented { internal, .. } => *internal,
+            Commented { internal, .. } | AttachmentAdded { internal, .. } => *internal,
             // The enterprise is told of an extension granted, not of one refused (Art. 15).
             ExtensionDecided { approve, .. } => !approve,
             Assigned { .. }
@@ -314,7 +380,10 @@ impl EventData {
             | AppealDecided { .. }
             | AlertAcknowledged { .. }
             | Alerted { .. }
-            | DeadlinesRecomputed { .. } => true,
+            | DeadlinesRecomputed { .. }
+            | CoHandlersAdded { .. }
+            | CoHandlerReplied { .. }
+            | CoHandlingEnded { .. } => true,
             _ => false,
         }
     }

@@ -1,6 +1,7 @@
 //! The ticket aggregate: `submit` and `decide` say what happens, `evolve` and `apply` make
 //! it so (DESIGN.md sections 2 and 3).
 
+pub mod cohandling;
 mod command;
 mod decide;
 mod event;
@@ -9,6 +10,7 @@ mod state;
 
 use std::collections::BTreeMap;
 
+pub use cohandling::{CoHandler, CoHandlingAsked, CoHandlingEnd, CoHandlingStatus, ReplyDueMoved};
 pub use command::{Command, NewTicket};
 pub use decide::{decide, recompute_provisional, submit};
 pub use event::{Deadlines, EscalationReason, Event, EventData, Submitted};

@@ -22,13 +22,29 @@ pub fn can_see(actor: &Actor, ticket: &Ticket) -> bool {
             user.is_stationed_at(ticket.enterprise_id) || ticket.assignee_id == Some(user.id)
         }
         Role::Officer => {
-            ticket.department_id.is_none()
-                || ticket.department_id == user.department_id
-                || ticket.assignee_id == Some(user.id)
-                || ticket.first_responder_id == Some(user.id)
+            handles_as_officer(user, ticket) || ticket.co_handled_by(user.department_id)
         }
         Role::Supervisor | Role::Admin => true,
     }
+}
+
+/// An officer's scope as a handler (DESIGN.md section 1): the intake queue, its
+/// department's tickets, and those it is assigned to or first responded to.
+fn handles_as_officer(user: &User, ticket: &Ticket) -> bool {
+    ticket.department_id.is_none()
+        || ticket.department_id == user.department_id
+        || ticket.assignee_id == Some(user.id)
+        || ticket.first_responder_id == Some(user.id)
+}
+
+/// An officer who sees the ticket only because its department co-handles it (协办, issue
+/// 13): it reads the ticket, comments, attaches, replies with its opinion and acknowledges
+/// its alerts, and does nothing that is the lead's (only the lead resolves or explains:
+/// the lead department answers for the result).
+pub fn co_handler_only(user: &User, ticket: &Ticket) -> bool {
+    user.role == Role::Officer
+        && !handles_as_officer(user, ticket)
+        && ticket.co_handled_by(user.department_id)
 }
 
 /// The department a ticket is accepted into (DESIGN.md section 7, `accept`; issue 8): a

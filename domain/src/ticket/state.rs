@@ -9,6 +9,7 @@ use crate::values::{
     TicketNumber, Urgency, UserId,
 };
 
+use super::cohandling::{CoHandler, CoHandlingEnd};
 use super::event::{Event, EventData, Submitted};
 use super::rules::IN_HAND;
 use crate::stats::FirstRound;
@@ -201,6 +202,10 @@ pub struct Ticket {
     /// stored before it was kept; the store fills it in from the timeline.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub first_round: Option<FirstRound>,
+    /// 协办: the requests to co-handling departments, oldest first (issue 13). The lead
+    /// is `department_id`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub co_handlers: Vec<CoHandler>,
     pub version: u64,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
@@ -249,6 +254,7 @@ impl Ticket {
             past_ratings: Vec::new(),
             rating_due: None,
             first_round: None,
+            co_handlers: Vec::new(),
             version: 1,
             created_at: at,
             updated_at: at,
@@ -281,6 +287,8 @@ impl Ticket {
             for rating in seen.rating.iter_mut().chain(seen.past_ratings.iter_mut()) {
                 rating.appeal = None;
             }
+            // Who co-handles is the administration of the ticket inside government.
+            seen.co_handlers.clear();
             seen.extension = seen
                 .extension
                 .filter(|e| e.decision == Decision::Approved)
@@ -350,6 +358,24 @@ impl Ticket {
             .map(|(_, d)| d.due_at)
             .filter(|due| self.clock_runs_at(*due))
             .min()
+    }
+
+    /// The department's request still open on this ticket, if any (issue 13: at most one).
+    pub fn open_co_handler(&self, department: DepartmentId) -> Option<&CoHandler> {
+        self.co_handlers
+            .iter()
+            .find(|c| c.department_id == department && c.is_open())
+    }
+
+    /// Whether the department was ever asked to co-handle this ticket: its officers keep
+    /// read access to what it co-handled (issue 13).
+    pub fn co_handled_by(&self, department: Option<DepartmentId>) -> bool {
+        department.is_some_and(|d| self.co_handlers.iter().any(|c| c.department_id == d))
+    }
+
+    /// The requests still open, in the order they were made.
+    pub fn open_co_handlers(&self) -> impl Iterator<Item = &CoHandler> {
+        self.co_handlers.iter().filter(|c| c.is_open())
     }
 
     /// The latest rating given, of this round or an earlier one: what an appeal concerns.
@@ -424,19 +450,24 @@ pub fn evolve(mut t: Ticket, event: &Event) -> Ticket {
         EventData::Commented { .. }
         | EventData::AlertAcknowledged { .. }
         | EventData::Alerted { .. }
-        | EventData::Visit { .. } => {}
+        | EventData::Visit { .. }
+        | EventData::AttachmentAdded { .. } => {}
         EventData::InfoRequested { .. } => {
             t.status = Status::AwaitingInfo;
             t.paused_since = Some(at);
             t.info_requests += 1;
         }
         EventData::InfoSupplied {
-            contact, resolve, ..
+            contact,
+            resolve,
+            co_handlers,
+            ..
         } => {
             t.status = Status::InProgress;
             t.paused_since = None;
             t.contact_due = contact.clone();
             t.resolve_due = resolve.clone();
+            move_reply_dues(&mut t, co_handlers);
         }
         EventData::ExtensionRequested {
             amount,
@@ -550,20 +581,96 @@ pub fn evolve(mut t: Ticket, event: &Event) -> Ticket {
             t.close_reason = Some(*reason);
             t.closed_at = Some(at);
         }
-        EventData::DeadlinesRecomputed { deadlines, rating } => {
+        EventData::DeadlinesRecomputed {
+            deadlines,
+            rating,
+            co_handlers,
+        } => {
             t.accept_due = deadlines.accept.clone();
             t.contact_due = deadlines.contact.clone();
             t.resolve_due = deadlines.resolve.clone();
             if rating.is_some() {
                 t.rating_due = rating.clone();
             }
+            move_reply_dues(&mut t, co_handlers);
         }
+        EventData::CoHandlersAdded { request, asked } => {
+            for a in asked {
+                t.co_handlers.push(CoHandler {
+                    department_id: a.department_id,
+                    request: request.clone(),
+                    requested_by: event.actor_id,
+                    requested_at: at,
+                    reply_due: a.reply_due.clone(),
+                    replied_at: None,
+                    reply: None,
+                    replied_by: None,
+                    amended_at: None,
+                    ended_at: None,
+                    end_reason: None,
+                });
+            }
+        }
+        EventData::CoHandlerReplied {
+            department_id,
+            opinion,
+        } => {
+            if let Some(c) = t
+                .co_handlers
+                .iter_mut()
+                .find(|c| c.department_id == *department_id && c.is_open())
+            {
+                // The first reply is what counts as on time or late (issue 13).
+                if c.replied_at.is_some() {
+                    c.amended_at = Some(at);
+                } else {
+                    c.replied_at = Some(at);
+                    c.reply_due = c.reply_due.met(at);
+                }
+                c.reply = Some(opinion.clone());
+                c.replied_by = event.actor_id;
+            }
+        }
+        EventData::CoHandlingEnded {
+            department_ids,
+            reason,
+        } => end_co_handlers(&mut t, at, department_ids, *reason),
     }
     // The first round is the one in force until a redo begins (DESIGN.md section 6).
     if t.redo_count == 0 {
         t.first_round = Some(FirstRound::current(&t));
     }
     t
+}
+
+/// Puts the moved reply limits of open requests in force.
+fn move_reply_dues(t: &mut Ticket, moved: &[super::cohandling::ReplyDueMoved]) {
+    for m in moved {
+        if let Some(c) = t
+            .co_handlers
+            .iter_mut()
+            .find(|c| c.department_id == m.department_id && c.is_open())
+        {
+            c.reply_due = m.reply_due.clone();
+        }
+    }
+}
+
+/// Ends the named departments' open requests (issue 13).
+fn end_co_handlers(
+    t: &mut Ticket,
+    at: DateTime<Utc>,
+    departments: &[DepartmentId],
+    reason: CoHandlingEnd,
+) {
+    for c in t
+        .co_handlers
+        .iter_mut()
+        .filter(|c| c.is_open() && departments.contains(&c.department_id))
+    {
+        c.ended_at = Some(at);
+        c.end_reason = Some(reason);
+    }
 }
 
 fn finish_round(t: &mut Ticket, at: DateTime<Utc>, rating_due: &Deadline) {

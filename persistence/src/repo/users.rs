@@ -217,12 +217,16 @@ pub struct Cursor {
 pub fn page(
     conn: &mut DbConnection,
     role: Option<Role>,
+    officials_only: bool,
     limit: i64,
     after: Option<Cursor>,
 ) -> Result<(Vec<UserRecord>, Option<Cursor>), StoreError> {
     let mut query = users::table.select(Row::as_select()).into_boxed();
     if let Some(role) = role {
         query = query.filter(users::role.eq(role.as_str()));
+    }
+    if officials_only {
+        query = query.filter(users::role.ne(Role::Enterprise.as_str()));
     }
     if let Some(c) = after {
         let at = DbInstant::from(c.created_at);

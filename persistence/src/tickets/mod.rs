@@ -9,23 +9,24 @@
 //! - [`scan`]: the deadline scanner's pass (alerts, escalations, unrated closes), and
 //!   [`plan`], what it would do; [`claim_due`], [`recompute_provisional`].
 
+pub(crate) mod cohandlers;
 mod fast;
 mod feed;
 #[cfg(feature = "bench")]
 mod history;
-mod notify;
+pub(crate) mod notify;
 mod numbers;
 mod query;
 pub(crate) mod rows;
 mod scan;
 mod search;
-mod store;
+pub(crate) mod store;
 
 pub use feed::{Change, FeedCursor, changes};
 #[cfg(feature = "bench")]
 pub use history::insert_history;
 pub use query::{
-    Cursor, MAX_LIMIT, Page, TicketFilter, Visible, claim_due, list, oldest_due,
+    Cursor, MAX_LIMIT, Order, Page, TicketFilter, Visible, claim_due, list, oldest_due,
     recompute_provisional, visible_alerts,
 };
 pub use rows::StoredEvent;

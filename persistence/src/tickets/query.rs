@@ -11,7 +11,7 @@ use super::rows::ticket_from_state;
 use super::store::{TicketError, load_for_update, save};
 use crate::conn::{Backend, DbConnection, MultiBackend};
 use crate::error::StoreError;
-use crate::schema::tickets;
+use crate::schema::{ticket_co_handlers, tickets};
 use crate::types::{DbInstant, DbUuid, Replanned};
 
 /// The list filters of DESIGN.md section 7. Empty means "any".
@@ -32,9 +32,30 @@ pub struct TicketFilter {
     pub number: Option<jiban_domain::values::TicketNumber>,
     /// The title or the description contains this text (issue 9; `super::search`).
     pub q: Option<jiban_domain::search::SearchQuery>,
+    /// 协办 (issue 13): `true`, the tickets the actor's department was asked to co-handle
+    /// (any department's, for an actor without one); `false`, the others.
+    pub co_handling: Option<bool>,
+    /// The list's order (`sort`).
+    pub order: Order,
 }
 
-/// Where a page starts: after the ticket with this `(created_at, id)`, newest first.
+/// The orders of the ticket list.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Order {
+    /// Newest first, by `(created_at, id)`.
+    #[default]
+    Newest,
+    /// Earliest open deadline first (`sort=due`, issue 12: the dashboard's overdue list and
+    /// an officer's queue), by `(overdue_at, id)`: `overdue_at` is the earliest open deadline
+    /// whose clock runs (`Ticket::overdue_since`), so only the tickets that have one are
+    /// listed; a ticket awaiting information (its clock paused) or finished is not. The
+    /// index `tickets_due_idx` is walked in this order, so a page costs what the first
+    /// does however many tickets are open.
+    Due,
+}
+
+/// Where a page starts: after the ticket with this `(created_at, id)`, in the list's
+/// order. For [`Order::Due`] `created_at` is the ticket's open deadline (`overdue_at`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Cursor {
     pub created_at: DateTime<Utc>,
@@ -105,16 +126,27 @@ macro_rules! visible_predicate {
                 // building a bitmap of the whole scope (a tenth of the history) to AND
                 // with them (issue 9). The unfiltered list walks (created_at, id) and
                 // meets its page within a few hundred rows either way.
+                //
+                // And the tickets its department co-handles (主办/协办, issue 13), open or
+                // ended: a subquery on `ticket_co_handlers`' department index.
                 Role::Officer => {
-                    let queue: Visible<$qs> = match user.department_id {
+                    let handled: Visible<$qs> = match user.department_id {
                         Some(d) => {
                             let own = DbUuid(d.as_uuid());
-                            Box::new(coalesce(tickets::department_id, own).eq(own))
+                            Box::new(
+                                coalesce(tickets::department_id, own).eq(own).or(
+                                    tickets::id.eq_any(
+                                        ticket_co_handlers::table
+                                            .filter(ticket_co_handlers::department_id.eq(own))
+                                            .select(ticket_co_handlers::ticket_id),
+                                    ),
+                                ),
+                            )
                         }
                         None => Box::new(tickets::department_id.is_null()),
                     };
                     Some(Box::new(
-                        queue
+                        handled
                             .or(tickets::assignee_id.eq(me).assume_not_null())
                             .or(tickets::first_responder_id.eq(me).assume_not_null()),
                     ))
@@ -159,7 +191,13 @@ pub fn list(
 ) -> Result<Page, StoreError> {
     let limit = limit.clamp(1, MAX_LIMIT);
     let mut rows = match &filter.q {
-        Some(q) if conn.backend() == Backend::Postgres && q.needs_recheck() => {
+        // The newest-first walk of a common text does not apply to the deadline order,
+        // which reads the open tickets only (few next to the history).
+        Some(q)
+            if conn.backend() == Backend::Postgres
+                && q.needs_recheck()
+                && filter.order == Order::Newest =>
+        {
             search_recent_first(conn, actor, filter, q, limit, after, now)?
         }
         Some(q) => {
@@ -179,9 +217,15 @@ pub fn list(
         .collect::<Result<Vec<_>, _>>()?;
     let next = if items.len() as i64 > limit {
         items.truncate(limit as usize);
-        items.last().map(|t| Cursor {
-            created_at: t.created_at,
-            id: t.id.as_uuid(),
+        items.last().and_then(|t| {
+            Some(Cursor {
+                created_at: match filter.order {
+                    Order::Newest => t.created_at,
+                    // The stored `overdue_at` is this (written with every save).
+                    Order::Due => t.overdue_since()?,
+                },
+                id: t.id.as_uuid(),
+            })
         })
     } else {
         None
@@ -248,19 +292,58 @@ fn filtered<'a>(
     if let Some(number) = filter.number {
         query = query.filter(tickets::number.eq(number.to_string()));
     }
-    if let Some(c) = after {
-        let at = DbInstant::from(c.created_at);
-        query = query.filter(crate::types::keyset_before!(
-            tickets::created_at,
-            tickets::id,
-            at,
-            DbUuid(c.id)
-        ));
+    if let Some(wanted) = filter.co_handling {
+        // Each branch its own subquery type: a boxed subquery does not pass through the
+        // MultiConnection enum.
+        use diesel::dsl::not;
+        let asked = ticket_co_handlers::table.select(ticket_co_handlers::ticket_id);
+        let department = actor.user().and_then(|u| u.department_id);
+        query = match (department, wanted) {
+            (Some(d), true) => {
+                query.filter(tickets::id.eq_any(
+                    asked.filter(ticket_co_handlers::department_id.eq(DbUuid(d.as_uuid()))),
+                ))
+            }
+            (Some(d), false) => query.filter(not(tickets::id
+                .eq_any(asked.filter(ticket_co_handlers::department_id.eq(DbUuid(d.as_uuid())))))),
+            (None, true) => query.filter(tickets::id.eq_any(asked)),
+            (None, false) => query.filter(not(tickets::id.eq_any(asked))),
+        };
+    }
+    match filter.order {
+        Order::Newest => {
+            if let Some(c) = after {
+                let at = DbInstant::from(c.created_at);
+                query = query.filter(crate::types::keyset_before!(
+                    tickets::created_at,
+                    tickets::id,
+                    at,
+                    DbUuid(c.id)
+                ));
+            }
+        }
+        Order::Due => {
+            query = query.filter(tickets::overdue_at.is_not_null());
+            if let Some(c) = after {
+                // (overdue_at, id) > the cursor's, written so the index scan starts there.
+                let at = DbInstant::from(c.created_at);
+                query = query.filter(
+                    tickets::overdue_at
+                        .ge(at)
+                        .and(
+                            tickets::overdue_at
+                                .gt(at)
+                                .or(tickets::id.gt(DbUuid(c.id)).nullable()),
+                        )
+                        .assume_not_null(),
+                );
+            }
+        }
     }
     query
 }
 
-/// Up to `rows` of `query`, newest first.
+/// Up to `rows` of `query`, in the filter's order.
 fn page(
     conn: &mut DbConnection,
     query: Boxed<'_>,
@@ -268,13 +351,26 @@ fn page(
     rows: i64,
 ) -> Result<Vec<String>, StoreError> {
     // A filter's value decides the plan (an enterprise with three tickets or thirty
-    // thousand); the unfiltered list walks (created_at, id) whoever asks, and stays prepared.
-    let replan = conn.backend() == Backend::Postgres && *filter != TicketFilter::default();
-    let query = query
+    // thousand); the unfiltered list walks (created_at, id) whoever asks, and stays
+    // prepared, as does the unfiltered deadline order over (overdue_at, id).
+    let unfiltered = TicketFilter {
+        order: filter.order,
+        ..TicketFilter::default()
+    };
+    let replan = conn.backend() == Backend::Postgres && *filter != unfiltered;
+    let query = in_order(query, filter.order)
         .select(tickets::state)
-        .order((tickets::created_at.desc(), tickets::id.desc()))
         .limit(rows);
     Ok(Replanned { query, replan }.load(conn)?)
+}
+
+/// `query` in the list's order: each walks its index, `(created_at, id)` backwards or
+/// `tickets_due_idx` forwards.
+fn in_order(query: Boxed<'_>, order: Order) -> Boxed<'_> {
+    match order {
+        Order::Newest => query.order((tickets::created_at.desc(), tickets::id.desc())),
+        Order::Due => query.order((tickets::overdue_at.asc(), tickets::id.asc())),
+    }
 }
 
 /// How many of the county's newest tickets (before the page's cursor) a text of several
@@ -438,5 +534,106 @@ fn store_error(e: TicketError) -> StoreError {
     match e {
         TicketError::Store(e) => e,
         other => StoreError::Other(other.to_string()),
+    }
+}
+
+#[cfg(test)]
+mod plans {
+    use diesel::query_builder::{AstPass, QueryFragment, QueryId};
+
+    use super::*;
+    use crate::testdb::TestDb;
+
+    /// `EXPLAIN` of a query, through the MultiConnection.
+    struct Explained<Q>(Q);
+
+    impl<Q> diesel::query_builder::Query for Explained<Q> {
+        type SqlType = diesel::sql_types::Text;
+    }
+
+    impl<Q: QueryFragment<MultiBackend>> QueryFragment<MultiBackend> for Explained<Q> {
+        fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, MultiBackend>) -> QueryResult<()> {
+            out.unsafe_to_cache_prepared();
+            out.push_sql("EXPLAIN ");
+            self.0.walk_ast(out.reborrow())
+        }
+    }
+
+    impl<Q> QueryId for Explained<Q> {
+        type QueryId = ();
+        const HAS_STATIC_QUERY_ID: bool = false;
+    }
+
+    impl<Q, C> RunQueryDsl<C> for Explained<Q> {}
+
+    /// The plan PostgreSQL chooses for `query` when sorting and sequential scans are a last
+    /// resort: on a test's few rows a sort is cheapest, so only this shows whether an index
+    /// gives the order.
+    fn plan_without_sort<Q>(conn: &mut DbConnection, query: Q) -> String
+    where
+        Q: QueryFragment<MultiBackend>,
+    {
+        for setting in ["SET enable_sort = off", "SET enable_seqscan = off"] {
+            diesel::sql_query(setting).execute(conn).unwrap();
+        }
+        Explained(query).load::<String>(conn).unwrap().join("\n")
+    }
+
+    /// Issue 12: a page of `sort=due` after a cursor starts inside `tickets_due_idx` and
+    /// reads in its order, so the open tickets before the cursor cost nothing and nothing
+    /// is sorted, however many tickets are open.
+    #[test]
+    fn postgres_due_order_walks_its_index() {
+        let Some(db) = TestDb::postgres() else { return };
+        let mut conn = db.conn();
+        let filter = TicketFilter {
+            order: Order::Due,
+            ..TicketFilter::default()
+        };
+        let now = Utc::now();
+        let after = Cursor {
+            created_at: now,
+            id: uuid::Uuid::now_v7(),
+        };
+        let query = in_order(
+            filtered(&Actor::System, &filter, Some(after), now),
+            Order::Due,
+        )
+        .select(tickets::state)
+        .limit(21);
+        let plan = plan_without_sort(&mut conn, query);
+        assert!(plan.contains("tickets_due_idx"), "{plan}");
+        assert!(
+            plan.lines()
+                .any(|l| l.contains("Index Cond:") && l.contains("overdue_at >=")),
+            "the cursor bounds the walk\n{plan}"
+        );
+        assert!(
+            !plan.contains("Sort"),
+            "no sort: the index is in the order\n{plan}"
+        );
+    }
+
+    /// The dashboard's 超期与督办 list (`sort=due&supervised=true`) walks the index of the
+    /// supervised open tickets only, in its order, not every open ticket (issue 12).
+    #[test]
+    fn postgres_supervised_due_order_walks_its_own_index() {
+        let Some(db) = TestDb::postgres() else { return };
+        let mut conn = db.conn();
+        let filter = TicketFilter {
+            order: Order::Due,
+            supervised: Some(true),
+            ..TicketFilter::default()
+        };
+        let now = Utc::now();
+        let query = in_order(filtered(&Actor::System, &filter, None, now), Order::Due)
+            .select(tickets::state)
+            .limit(21);
+        let plan = plan_without_sort(&mut conn, query);
+        assert!(plan.contains("tickets_due_supervised_idx"), "{plan}");
+        assert!(
+            !plan.contains("Sort"),
+            "no sort: the index is in the order\n{plan}"
+        );
     }
 }

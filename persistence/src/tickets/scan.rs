@@ -149,7 +149,10 @@ fn scan_ticket(
                 due_at: a.key.due_at,
                 recipients: ids.into_iter().map(UserId::from_uuid).collect(),
             });
+            // A co-handling department's reply limit climbs its own ladder to the
+            // supervisors by mail; it does not make the lead's ticket `supervised` (issue 13).
             let escalating = a.key.level == AlertLevel::Escalation
+                && a.key.party == jiban_domain::alert::Party::Handler
                 && !ticket.supervised
                 && !data
                     .iter()

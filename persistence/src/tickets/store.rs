@@ -384,6 +384,7 @@ pub(crate) fn save(
             .values((&stats, changed))
             .execute(conn)?;
     }
+    super::cohandlers::sync(conn, ticket, events)?;
     append(conn, ticket, last_seq, events)
 }
 

@@ -339,6 +339,7 @@ both_backends!(event_pages_fill_past_entries_hidden_by_the_rule, |db| {
         actor_id: None,
         version: 1,
         data: EventData::Commented {
+            attachment_ids: Vec::new(),
             body: format!("第{seq}条"),
             internal,
         },
@@ -375,6 +376,7 @@ both_backends!(commands_write_row_events_and_notices_together, |db| {
     .unwrap();
     assert_eq!((t.status, t.version), (Status::InProgress, 2));
     let comment = Command::Comment {
+        attachment_ids: Vec::new(),
         body: Body::parse("已联系供电所").unwrap(),
         internal: true,
     };
@@ -1669,6 +1671,7 @@ both_backends!(the_feed_moves_a_ticket_with_each_of_its_events, |db| {
 
     // A comment leaves the version alone and still moves the ticket; so does an accept.
     let comment = Command::Comment {
+        attachment_ids: Vec::new(),
         body: Body::parse("已联系供电所").unwrap(),
         internal: true,
     };
@@ -1721,6 +1724,7 @@ fn postgres_feed_waits_for_a_transaction_still_in_flight() {
             let mut conn = db.conn();
             conn.transaction::<_, diesel::result::Error, _>(|conn| {
                 let comment = Command::Comment {
+                    attachment_ids: Vec::new(),
                     body: Body::parse("先写后提交").unwrap(),
                     internal: false,
                 };
@@ -1743,6 +1747,7 @@ fn postgres_feed_waits_for_a_transaction_still_in_flight() {
         written.wait();
         // The later transaction commits first.
         let comment = Command::Comment {
+            attachment_ids: Vec::new(),
             body: Body::parse("后写先提交").unwrap(),
             internal: false,
         };
@@ -1811,6 +1816,7 @@ both_backends!(each_event_is_queued_once_per_subscribed_webhook, |db| {
     .unwrap();
     for (body, internal) in [("内部：供电所检修中", true), ("已联系供电所", false)] {
         let comment = Command::Comment {
+            attachment_ids: Vec::new(),
             body: Body::parse(body).unwrap(),
             internal,
         };
@@ -1932,5 +1938,226 @@ both_backends!(each_event_is_queued_once_per_subscribed_webhook, |db| {
         public,
         ["ticket.submitted"],
         "alerts and escalations are internal"
+    );
+});
+
+// 主办/协办 (issue 13): the requests' rows follow the ticket's state; the co-handling
+// department's officers find the ticket in their list (the SQL scope is still `can_see`),
+// also after the lead resolves; `co_handling` lists what was asked of the department.
+both_backends!(co_handlers_are_stored_scoped_and_filtered, |db| {
+    use crate::schema::ticket_co_handlers as ch;
+    use jiban_domain::values::{CoHandlingRequest, Opinion};
+    let mut conn = db.conn();
+    let county = County::new(&mut conn);
+    let ctx = county.ctx();
+    let d2 = county.other_officer.user().unwrap().department_id.unwrap();
+    let start = at(2026, 3, 2, 9, 0);
+    let asked = county.file(&mut conn, "utilities", start);
+    let other = county.file(&mut conn, "utilities", start + Duration::minutes(1));
+    let t = execute(
+        &mut conn,
+        asked.id,
+        Some(1),
+        accept(),
+        &county.officer,
+        start,
+        ctx,
+    )
+    .unwrap();
+    let add = Command::AddCoHandlers {
+        department_ids: vec![d2],
+        request: CoHandlingRequest::parse("请核实停电原因并提出恢复方案").unwrap(),
+        due_at: None,
+    };
+    let t = execute(
+        &mut conn,
+        t.id,
+        Some(t.version),
+        add,
+        &county.officer,
+        start,
+        ctx,
+    )
+    .unwrap();
+    let rows = |conn: &mut DbConnection| -> Vec<(i32, String, Option<DbInstant>)> {
+        ch::table
+            .filter(ch::ticket_id.eq(DbUuid(asked.id.as_uuid())))
+            .select((ch::seq, ch::status, ch::replied_at))
+            .order(ch::seq)
+            .load(conn)
+            .unwrap()
+    };
+    assert_eq!(rows(&mut conn), vec![(1, "open".to_owned(), None)]);
+    let due: DbInstant = ch::table.select(ch::due_at).first(&mut conn).unwrap();
+    assert_eq!(
+        DateTime::<Utc>::from(due),
+        t.co_handlers[0].reply_due.due_at
+    );
+
+    let ids = |conn: &mut DbConnection, actor: &Actor, co_handling: Option<bool>| {
+        let filter = TicketFilter {
+            co_handling,
+            ..TicketFilter::default()
+        };
+        let page = list(conn, actor, &filter, 100, None, start).unwrap();
+        page.items.iter().map(|t| t.id).collect::<BTreeSet<_>>()
+    };
+    let check_scope = |conn: &mut DbConnection, tickets: &[&Ticket]| {
+        for actor in [
+            &county.enterprise,
+            &county.liaison,
+            &county.officer,
+            &county.other_officer,
+            &county.supervisor,
+        ] {
+            let expected: BTreeSet<_> = tickets
+                .iter()
+                .filter(|t| can_see(actor, t))
+                .map(|t| t.id)
+                .collect();
+            assert_eq!(ids(conn, actor, None), expected, "{actor:?}");
+        }
+    };
+    check_scope(&mut conn, &[&t, &other]);
+    assert!(ids(&mut conn, &county.other_officer, None).contains(&asked.id));
+    assert_eq!(
+        ids(&mut conn, &county.other_officer, Some(true)),
+        BTreeSet::from([asked.id])
+    );
+    assert!(ids(&mut conn, &county.officer, Some(true)).is_empty());
+    assert_eq!(
+        ids(&mut conn, &county.officer, Some(false)),
+        BTreeSet::from([asked.id, other.id])
+    );
+    assert_eq!(
+        ids(&mut conn, &county.supervisor, Some(true)),
+        BTreeSet::from([asked.id])
+    );
+    assert_eq!(
+        ids(&mut conn, &county.supervisor, Some(false)),
+        BTreeSet::from([other.id])
+    );
+
+    // A reply (no If-Match needed) and the lead's resolve: the row follows; scope stays.
+    let reply = Command::ReplyCoHandling {
+        department_id: d2,
+        opinion: Opinion::parse("线路故障已查明，预计今晚恢复供电。").unwrap(),
+    };
+    let replied_at = start + Duration::hours(1);
+    execute(
+        &mut conn,
+        t.id,
+        None,
+        reply,
+        &county.other_officer,
+        replied_at,
+        ctx,
+    )
+    .unwrap();
+    assert_eq!(
+        rows(&mut conn),
+        vec![(1, "replied".to_owned(), Some(DbInstant::from(replied_at)))]
+    );
+    let resolve = Command::Resolve {
+        result: ResultText::parse("已协调供电公司于当日下午恢复厂区供电。").unwrap(),
+    };
+    let t = execute(
+        &mut conn,
+        t.id,
+        None,
+        resolve,
+        &county.officer,
+        replied_at,
+        ctx,
+    )
+    .unwrap();
+    let ended: Option<DbInstant> = ch::table.select(ch::ended_at).first(&mut conn).unwrap();
+    assert_eq!(ended, Some(DbInstant::from(replied_at)));
+    check_scope(&mut conn, &[&t, &other]);
+    assert!(ids(&mut conn, &county.other_officer, None).contains(&asked.id));
+    // The department's officers were told of the request.
+    let asked_mail: i64 = crate::schema::outbox::table
+        .filter(crate::schema::outbox::subject.like("【协办】%"))
+        .count()
+        .get_result(&mut conn)
+        .unwrap();
+    assert_eq!(
+        asked_mail, 2,
+        "the request to department 2, the reply to the lead"
+    );
+});
+
+// 协办 statistics (issue 13): SQL's counts over ticket_co_handlers equal the domain's
+// definition over the same tickets, for requests replied on time, late, never (the lead
+// resolved first), still open, and ended because the department became the lead; a period
+// that leaves some out leaves them out of both.
+both_backends!(co_handling_statistics_from_sql_equal_the_definition, |db| {
+    use jiban_domain::stats::{Period, co_handling};
+    use jiban_domain::values::{CoHandlingRequest, Opinion, Reason};
+    let mut conn = db.conn();
+    let county = County::new(&mut conn);
+    let ctx = county.ctx();
+    let d2 = county.other_officer.user().unwrap().department_id.unwrap();
+    let resolve = || Command::Resolve {
+        result: ResultText::parse("已协调供电公司于当日下午恢复厂区供电。").unwrap(),
+    };
+    let reply = || Command::ReplyCoHandling {
+        department_id: d2,
+        opinion: Opinion::parse("线路故障已查明，预计今晚恢复供电。").unwrap(),
+    };
+    let mut tickets = Vec::new();
+    for (i, fate) in ["on_time", "late", "unanswered", "open", "lead", "on_time"]
+        .into_iter()
+        .enumerate()
+    {
+        // One a day from Mon 03-02; the last in April.
+        let start = if i == 5 {
+            at(2026, 4, 1, 9, 0)
+        } else {
+            at(2026, 3, 2 + i as u32, 9, 0)
+        };
+        let t = county.file(&mut conn, "utilities", start);
+        let t = execute(&mut conn, t.id, None, accept(), &county.officer, start, ctx).unwrap();
+        let add = Command::AddCoHandlers {
+            department_ids: vec![d2],
+            request: CoHandlingRequest::parse("请核实停电原因并提出恢复方案").unwrap(),
+            due_at: None,
+        };
+        let t = execute(&mut conn, t.id, None, add, &county.officer, start, ctx).unwrap();
+        let due = t.co_handlers[0].reply_due.due_at;
+        let (officer, other) = (&county.officer, &county.other_officer);
+        let t = match fate {
+            "on_time" => execute(&mut conn, t.id, None, reply(), other, due, ctx).unwrap(),
+            "late" => {
+                let late = due + Duration::seconds(1);
+                execute(&mut conn, t.id, None, reply(), other, late, ctx).unwrap()
+            }
+            "unanswered" => execute(&mut conn, t.id, None, resolve(), officer, due, ctx).unwrap(),
+            "lead" => {
+                let transfer = Command::Transfer {
+                    department_id: d2,
+                    reason: Reason::parse("主要职责在用地部门").unwrap(),
+                };
+                execute(&mut conn, t.id, None, transfer, officer, start, ctx).unwrap()
+            }
+            _ => t,
+        };
+        tickets.push(t);
+    }
+    let day = |m, d| NaiveDate::from_ymd_opt(2026, m, d).unwrap();
+    for period in [
+        Period::new(day(3, 1), day(5, 1)).unwrap(),
+        Period::new(day(3, 1), day(4, 1)).unwrap(),
+        Period::new(day(3, 3), day(3, 5)).unwrap(),
+    ] {
+        let sql = crate::stats::co_handling(&mut conn, &period).unwrap();
+        assert_eq!(sql, co_handling(&tickets, &period), "{period:?}");
+    }
+    let march =
+        crate::stats::co_handling(&mut conn, &Period::new(day(3, 1), day(4, 1)).unwrap()).unwrap();
+    let t = march[&d2];
+    assert_eq!(
+        (t.received, t.replied_on_time, t.replied_late, t.not_replied),
+        (5, 1, 1, 1)
     );
 });

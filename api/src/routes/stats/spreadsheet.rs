@@ -25,7 +25,7 @@ use crate::problem::ApiError;
 const BOM: &[u8] = b"\xEF\xBB\xBF";
 
 /// The columns, in the order of the JSON's fields.
-const HEADERS: [&str; 23] = [
+const HEADERS: [&str; 27] = [
     "排名",
     "部门ID",
     "部门",
@@ -49,6 +49,10 @@ const HEADERS: [&str; 23] = [
     "撤回率",
     "首次联系用时中位数（分钟）",
     "首次办结用时中位数（分钟）",
+    "协办收到数",
+    "协办按时答复数",
+    "协办逾期答复数",
+    "协办未答复数",
 ];
 
 /// What the intake queue (tickets no department holds yet) is called in the file.
@@ -115,6 +119,10 @@ pub(super) fn departments(items: &[DepartmentItem]) -> Result<Vec<u8>, ApiError>
                 rate(f.withdrawal_rate),
                 number(f.median_minutes_to_first_contact),
                 number(f.median_minutes_to_first_outcome),
+                item.co_handling_received.to_string(),
+                item.co_handling_replied_on_time.to_string(),
+                item.co_handling_replied_late.to_string(),
+                item.co_handling_not_replied.to_string(),
             ],
         )?;
     }

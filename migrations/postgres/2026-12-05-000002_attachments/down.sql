@@ -1,0 +1,2 @@
+DROP TABLE attachments;
+DROP FUNCTION attachments_are_the_record();

@@ -1,0 +1,1 @@
+DROP INDEX tickets_due_supervised_idx;

@@ -1,17 +1,26 @@
 //! Filing a ticket on PostgreSQL in one statement.
 //!
-//! A create writes the ticket, its statistics row (`crate::stats`), its search row
-//! (`search.rs`), its first event, one outbox row per recipient of the new-ticket
-//! notice and one per webhook subscribed to `ticket.submitted` (`crate::webhooks`). Round trips dominate its cost (DEPENDENCIES.md, "What makes a create fast"),
-//! so on PostgreSQL these are one
-//! data-modifying CTE: the recipients are selected inside it (the department's active
-//! officers, or the supervisors), and the enterprise's name is put into the mail there
-//! too; so are the webhooks subscribed (none, mostly: the CTE then reads an empty table). The statement's text never changes, so diesel prepares it once per connection (a
+//! A create takes the ticket's number (`nextval` of the year's sequence), writes the
+//! ticket, its statistics row (`crate::stats`), its search row (`search.rs`), its first
+//! event, one outbox row per recipient of the new-ticket notice and one per webhook
+//! subscribed to `ticket.submitted` (`crate::webhooks`). Round trips dominate its cost
+//! (DEPENDENCIES.md, "What makes a create fast"), so on PostgreSQL these are one
+//! data-modifying CTE:
+//!
+//! - the number is taken inside it; the service builds the ticket with a placeholder
+//!   (`numbers::placeholder`) and the statement writes the real number over it in the
+//!   texts that carry it (the state, the event's data, the notice, the webhook body), then
+//!   returns the sequence value;
+//! - the recipients are selected inside it (the department's active officers, or the
+//!   supervisors), and the enterprise's name is put into the mail there too;
+//! - so are the webhooks subscribed (none, mostly: the CTE then reads an empty table).
+//!
+//! The statement's text never changes, so diesel prepares it once per connection (a
 //! static `QueryId`); `diesel::sql_query` would be parsed and planned on every create.
 //! SQLite needs none of this: its "round trips" are function calls.
 
 use diesel::pg::Pg;
-use diesel::query_builder::{AstPass, QueryFragment, QueryId};
+use diesel::query_builder::{AstPass, Query, QueryFragment, QueryId};
 use diesel::sql_types::{Array, BigInt, Bool, Integer, Nullable, Text};
 use diesel::{QueryResult, RunQueryDsl};
 use jiban_domain::search::Indexed;
@@ -47,6 +56,10 @@ pub(crate) struct Submitted<'a> {
 }
 
 pub(crate) struct CreateStatement<'a> {
+    /// The year whose sequence numbers the ticket.
+    pub year: i32,
+    /// The placeholder number's text, as the texts below carry it.
+    pub placeholder: &'a str,
     pub ticket: &'a TicketRow,
     pub event: &'a NewEventRow,
     pub stats: &'a StatRow,
@@ -63,23 +76,35 @@ impl QueryId for CreateStatement<'_> {
     const HAS_STATIC_QUERY_ID: bool = true;
 }
 
+/// It returns the sequence value the ticket was numbered with.
+impl Query for CreateStatement<'_> {
+    type SqlType = BigInt;
+}
+
 impl RunQueryDsl<diesel::PgConnection> for CreateStatement<'_> {}
 
 impl QueryFragment<Pg> for CreateStatement<'_> {
     fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, Pg>) -> QueryResult<()> {
         let t = self.ticket;
+        // The number as `TicketNumber` writes it: `JB-<year>-` and at least six digits
+        // (`lpad` alone would cut a seventh).
+        out.push_sql("WITH n AS MATERIALIZED (SELECT v, 'JB-' || ");
+        out.push_bind_param::<Integer, _>(&self.year)?;
         out.push_sql(
-            "WITH t AS (INSERT INTO tickets (id, number, enterprise_id, kind, urgency, \
+            "::text || '-' || lpad(v::text, greatest(6, length(v::text)), '0') AS number \
+             FROM (SELECT nextval(('ticket_number_' || ",
+        );
+        out.push_bind_param::<Integer, _>(&self.year)?;
+        out.push_sql(
+            ")::regclass) AS v) x), t AS (INSERT INTO tickets (id, number, enterprise_id, kind, urgency, \
              category, title, status, channel, created_by, first_responder_id, department_id, \
              assignee_id, accept_due_at, contact_due_at, resolve_due_at, provisional, \
              accepted_at, contacted_at, resolved_at, closed_at, overdue_at, supervised, \
              transfer_count, redo_count, close_reason, next_alert_at, version, last_seq, \
-             created_at, updated_at, state) VALUES (",
+             created_at, updated_at, state) SELECT ",
         );
         out.push_bind_param::<Uuid, _>(&t.id)?;
-        out.push_sql(", ");
-        out.push_bind_param::<Text, _>(&t.number)?;
-        out.push_sql(", ");
+        out.push_sql(", n.number, ");
         out.push_bind_param::<Uuid, _>(&t.enterprise_id)?;
         for text in [t.kind, t.urgency] {
             out.push_sql(", ");
@@ -137,11 +162,11 @@ impl QueryFragment<Pg> for CreateStatement<'_> {
             out.push_bind_param::<UtcTime, _>(at)?;
         }
         out.push_sql(", ");
-        out.push_bind_param::<Text, _>(&t.state)?;
+        self.numbered(&mut out, &t.state, "n")?;
 
         let e = self.event;
         out.push_sql(
-            ") RETURNING id), e AS (INSERT INTO ticket_events (ticket_id, seq, version, kind, \
+            " FROM n RETURNING id, number), e AS (INSERT INTO ticket_events (ticket_id, seq, version, kind, \
              actor_id, at, internal, data) SELECT t.id, ",
         );
         out.push_bind_param::<Integer, _>(&e.seq)?;
@@ -156,7 +181,7 @@ impl QueryFragment<Pg> for CreateStatement<'_> {
         out.push_sql(", ");
         out.push_bind_param::<Bool, _>(&e.internal)?;
         out.push_sql(", ");
-        out.push_bind_param::<Text, _>(&e.data)?;
+        self.numbered(&mut out, &e.data, "t")?;
 
         let st = self.stats;
         out.push_sql(
@@ -213,7 +238,7 @@ impl QueryFragment<Pg> for CreateStatement<'_> {
         out.push_sql(", 'webhook', w.url, ");
         out.push_bind_param::<Text, _>(w.event)?;
         out.push_sql(", ");
-        out.push_bind_param::<Text, _>(w.body)?;
+        self.numbered(&mut out, w.body, "t")?;
         out.push_sql(", NULL, t.id, 'pending', 0, ");
         out.push_bind_param::<UtcTime, _>(&a.now)?;
         out.push_sql(", ");
@@ -230,15 +255,15 @@ impl QueryFragment<Pg> for CreateStatement<'_> {
         }
         out.push_sql(")) ON CONFLICT (dedupe_key) DO NOTHING)");
         out.push_sql(
-            " INSERT INTO outbox (id, dedupe_key, kind, recipient, subject, body, \
+            ", o AS (INSERT INTO outbox (id, dedupe_key, kind, recipient, subject, body, \
              payload, ticket_id, status, attempts, next_attempt_at, created_at) \
              SELECT gen_random_uuid(), ",
         );
         out.push_bind_param::<Text, _>(&a.dedupe_prefix)?;
         out.push_sql(" || u.id::text, 'email', u.email, ");
-        out.push_bind_param::<Text, _>(a.subject)?;
+        self.numbered(&mut out, a.subject, "t")?;
         out.push_sql(", replace(");
-        out.push_bind_param::<Text, _>(a.body)?;
+        self.numbered(&mut out, a.body, "t")?;
         out.push_sql(", ");
         out.push_bind_param::<Text, _>(ENTERPRISE_NAME)?;
         out.push_sql(", en.name), NULL, t.id, 'pending', 0, ");
@@ -251,7 +276,29 @@ impl QueryFragment<Pg> for CreateStatement<'_> {
         out.push_bind_param::<Nullable<Uuid>, _>(&a.department_id)?;
         out.push_sql(" AND en.id = ");
         out.push_bind_param::<Uuid, _>(&t.enterprise_id)?;
-        out.push_sql(" ON CONFLICT (dedupe_key) DO NOTHING");
+        out.push_sql(" ON CONFLICT (dedupe_key) DO NOTHING) SELECT v FROM n");
+        Ok(())
+    }
+}
+
+impl<'a> CreateStatement<'a> {
+    /// `text` with the real number, from `from.number`, over the placeholder.
+    fn numbered<'b>(
+        &'b self,
+        out: &mut AstPass<'_, 'b, Pg>,
+        text: &'b str,
+        from: &'static str,
+    ) -> QueryResult<()>
+    where
+        'a: 'b,
+    {
+        out.push_sql("replace(");
+        out.push_bind_param::<Text, _>(text)?;
+        out.push_sql(", ");
+        out.push_bind_param::<Text, _>(self.placeholder)?;
+        out.push_sql(", ");
+        out.push_sql(from);
+        out.push_sql(".number)");
         Ok(())
     }
 }

@@ -2,66 +2,58 @@
 //! every create must lock (DESIGN.md section 9). Gaps are fine.
 //!
 //! - PostgreSQL: one `SEQUENCE` per year, `ticket_number_<year>`, created on first use.
-//!   `nextval` never waits for another transaction.
+//!   `nextval` never waits for another transaction; the create statement takes it itself
+//!   (`fast`), so a create is one round trip.
 //! - SQLite: a counter row per year in `ticket_numbers`, bumped inside the create's
 //!   `BEGIN IMMEDIATE` transaction, which already makes writers take turns.
 
-use diesel::pg::Pg;
+use std::sync::OnceLock;
+
 use diesel::prelude::*;
-use diesel::query_builder::{AstPass, Query, QueryFragment, QueryId};
 use diesel::result::{DatabaseErrorKind, Error as DieselError};
-use diesel::sql_types::{BigInt, Integer};
+#[cfg(feature = "bench")]
+use diesel::sql_types::BigInt;
+use jiban_domain::values::TicketNumber;
 
 use crate::conn::DbConnection;
 use crate::error::StoreError;
 
-/// `nextval` of the year's sequence, with the year as a parameter so the text never
-/// changes and diesel prepares it once per connection (`diesel::sql_query` would be parsed
-/// and planned on every create).
-struct NextNumber {
-    year: i32,
+/// The number a new ticket is built with on PostgreSQL before the database gives it its
+/// own: the create statement takes `nextval` itself, in the same round trip, and writes the
+/// real number wherever this one stands in the texts built around it (its state, its first
+/// event, the notice, the webhook body; see `fast`). Eighteen digits drawn once per process,
+/// so no real number and no client's text (which never sees it) carries it by chance.
+pub(crate) fn placeholder(year: i32) -> Result<TicketNumber, StoreError> {
+    static SEQ: OnceLock<u64> = OnceLock::new();
+    let seq = *SEQ.get_or_init(|| {
+        const FLOOR: u64 = 100_000_000_000_000_000;
+        let random = u64::from_le_bytes(
+            uuid::Uuid::new_v4().as_bytes()[..8]
+                .try_into()
+                .unwrap_or_default(),
+        );
+        FLOOR + random % (9 * FLOOR)
+    });
+    TicketNumber::new(year, seq).map_err(|e| StoreError::Other(format!("ticket number: {e}")))
 }
 
-impl QueryId for NextNumber {
-    type QueryId = NextNumber;
-    const HAS_STATIC_QUERY_ID: bool = true;
+/// True when a create failed because `year`'s sequence does not exist yet: its first
+/// ticket on this database (PostgreSQL's message names the relation).
+pub(crate) fn missing_sequence(message: &str, year: i32) -> bool {
+    message.contains(&format!("\"ticket_number_{year}\" does not exist"))
 }
 
-impl Query for NextNumber {
-    type SqlType = BigInt;
-}
-
-impl QueryFragment<Pg> for NextNumber {
-    fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, Pg>) -> QueryResult<()> {
-        out.push_sql("SELECT nextval(('ticket_number_' || ");
-        out.push_bind_param::<Integer, _>(&self.year)?;
-        out.push_sql(")::regclass)");
-        Ok(())
-    }
-}
-
-impl RunQueryDsl<PgConnection> for NextNumber {}
-
-/// The next number of `year` on PostgreSQL. Must run outside a transaction: when the
-/// year's sequence does not exist yet, the failed `nextval` would abort one.
-pub(crate) fn next_pg(conn: &mut DbConnection, year: i32) -> Result<u64, StoreError> {
+/// Creates `year`'s sequence. Runs outside a transaction; another node creating it at the
+/// same instant is fine.
+pub(crate) fn create_sequence(conn: &mut DbConnection, year: i32) -> Result<(), StoreError> {
     let DbConnection::Pg(c) = conn else {
         return Err(StoreError::Other("sequences are PostgreSQL's".into()));
     };
-    let next = match (NextNumber { year }).get_result::<i64>(c) {
-        Ok(next) => next,
-        Err(DieselError::DatabaseError(_, info)) if info.message().contains("does not exist") => {
-            let create = format!("CREATE SEQUENCE IF NOT EXISTS ticket_number_{year}");
-            match diesel::sql_query(create).execute(c) {
-                // Another node created it at the same instant: fine.
-                Ok(_) | Err(DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, _)) => {}
-                Err(e) => return Err(e.into()),
-            }
-            (NextNumber { year }).get_result::<i64>(c)?
-        }
-        Err(e) => return Err(e.into()),
-    };
-    Ok(u64::try_from(next).unwrap_or(0))
+    let create = format!("CREATE SEQUENCE IF NOT EXISTS ticket_number_{year}");
+    match diesel::sql_query(create).execute(c) {
+        Ok(_) | Err(DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, _)) => Ok(()),
+        Err(e) => Err(e.into()),
+    }
 }
 
 /// The next number of `year` on SQLite, inside the create's write transaction.
@@ -81,7 +73,7 @@ pub(crate) fn next_sqlite(conn: &mut DbConnection, year: i32) -> Result<u64, Sto
 }
 
 /// Moves `year`'s numbering past `seq`, never back: after numbers were written by other
-/// means than `next_pg`/`next_sqlite` (bulk history for benchmarks).
+/// means than the create statement or `next_sqlite` (bulk history for benchmarks).
 #[cfg(feature = "bench")]
 pub(crate) fn advance(conn: &mut DbConnection, year: i32, seq: u64) -> Result<(), StoreError> {
     let seq = i64::try_from(seq).unwrap_or(i64::MAX);

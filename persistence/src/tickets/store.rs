@@ -103,17 +103,31 @@ pub fn create(
     idempotency: Option<Idempotency<'_>>,
 ) -> Result<Created, TicketError> {
     let now = stored_instant(now);
+    let year = local_date(now).year();
+    match create_once(conn, &input, actor, now, ctx, idempotency) {
+        // The year's first ticket on this database: its sequence is made once, outside
+        // any transaction (gaps in the numbers are fine).
+        Err(TicketError::Store(StoreError::Other(message)))
+            if super::numbers::missing_sequence(&message, year) =>
+        {
+            super::numbers::create_sequence(conn, year)?;
+            create_once(conn, &input, actor, now, ctx, idempotency)
+        }
+        other => other,
+    }
+}
+
+fn create_once(
+    conn: &mut DbConnection,
+    input: &TicketInput,
+    actor: &Actor,
+    now: DateTime<Utc>,
+    ctx: Context<'_>,
+    idempotency: Option<Idempotency<'_>>,
+) -> Result<Created, TicketError> {
     let id = TicketId::from_uuid(v7_at(now)).expect("v7 ids are UUID v7");
     let year = local_date(now).year();
-    // A PostgreSQL sequence value is taken outside the transaction: it never rolls back,
-    // and creating the year's sequence must not abort the transaction (gaps are fine).
-    let pg_seq = match conn {
-        DbConnection::Pg(_) => Some(super::numbers::next_pg(conn, year)?),
-        DbConnection::Sqlite(_) => None,
-    };
-    let build = |seq: u64| -> Result<(Ticket, Event), TicketError> {
-        let number = TicketNumber::new(year, seq)
-            .map_err(|e| StoreError::Other(format!("ticket number: {e}")))?;
+    let build = |number: TicketNumber| -> Result<(Ticket, Event), TicketError> {
         let new = NewTicket {
             id,
             number,
@@ -129,10 +143,20 @@ pub fn create(
             .ok_or_else(|| StoreError::Other("a submitted event makes a ticket".into()))?;
         Ok((created, event))
     };
+    // On PostgreSQL the create statement numbers the ticket (`fast`); on SQLite the
+    // counter row is bumped in the write transaction.
+    let pg = matches!(conn, DbConnection::Pg(_));
+    let number = |conn: &mut DbConnection| {
+        if pg {
+            return super::numbers::placeholder(year);
+        }
+        let seq = super::numbers::next_sqlite(conn, year)?;
+        TicketNumber::new(year, seq).map_err(|e| StoreError::Other(format!("ticket number: {e}")))
+    };
     // Without a key, one statement on PostgreSQL needs no explicit transaction.
-    if let (Some(seq), None) = (pg_seq, idempotency) {
-        let (created, event) = build(seq)?;
-        insert_new(conn, &created, &event, actor, now, ctx)?;
+    if pg && idempotency.is_none() {
+        let (mut created, event) = build(number(conn)?)?;
+        insert_new(conn, &mut created, &event, actor, now, ctx)?;
         return Ok(Created {
             ticket: created,
             replayed: false,
@@ -147,12 +171,8 @@ pub fn create(
                 replayed: true,
             });
         }
-        let seq = match pg_seq {
-            Some(seq) => seq,
-            None => super::numbers::next_sqlite(conn, year)?,
-        };
-        let (created, event) = build(seq)?;
-        insert_new(conn, &created, &event, actor, now, ctx)?;
+        let (mut created, event) = build(number(conn)?)?;
+        insert_new(conn, &mut created, &event, actor, now, ctx)?;
         Ok(Created {
             ticket: created,
             replayed: false,
@@ -161,10 +181,11 @@ pub fn create(
 }
 
 /// Writes a new ticket, its search row, its first event and the new-ticket notice: one
-/// statement on PostgreSQL (see `fast`), plain inserts on SQLite.
+/// statement on PostgreSQL (see `fast`), which also gives `created` its number, plain
+/// inserts on SQLite.
 fn insert_new(
     conn: &mut DbConnection,
-    created: &Ticket,
+    created: &mut Ticket,
     event: &Event,
     actor: &Actor,
     now: DateTime<Utc>,
@@ -191,7 +212,10 @@ fn insert_new(
             };
             let delivery = jiban_domain::webhook::delivery(created, 1, event, false)
                 .ok_or_else(|| StoreError::Other("a new ticket is public".into()))?;
+            let placeholder = created.number.to_string();
             let statement = fast::CreateStatement {
+                year: created.number.year(),
+                placeholder: &placeholder,
                 ticket: &row,
                 event: &NewEventRow::new(created, 1, event)?,
                 stats: &StatRow::of_ticket(created),
@@ -211,7 +235,12 @@ fn insert_new(
                     covering: jiban_domain::webhook::covering(&delivery.event),
                 },
             };
-            statement.execute(c).map(|_| ())
+            statement.get_result::<i64>(c).and_then(|seq| {
+                let seq = u64::try_from(seq).unwrap_or(0);
+                created.number = TicketNumber::new(created.number.year(), seq)
+                    .map_err(|e| DieselError::DeserializationError(e.to_string().into()))?;
+                Ok(())
+            })
         }
         DbConnection::Sqlite(_) => diesel::insert_into(tickets::table)
             .values(&row)

@@ -245,8 +245,8 @@ both_backends!(a_created_ticket_reads_back_exactly, |db| {
     );
 });
 
-/// DEPENDENCIES.md: on PostgreSQL a create is a sequence value and one statement, each
-/// prepared once per connection.
+/// DEPENDENCIES.md: on PostgreSQL a create is one statement that takes its own number,
+/// prepared once per connection; no separate `nextval` goes out.
 #[test]
 fn postgres_prepares_the_create_statement_once() {
     let Some(db) = TestDb::postgres() else { return };
@@ -260,14 +260,64 @@ fn postgres_prepares_the_create_statement_once() {
         #[diesel(sql_type = diesel::sql_types::BigInt)]
         n: i64,
     }
-    for statement in ["WITH t AS (INSERT INTO tickets%", "SELECT nextval((%"] {
+    for (statement, times) in [
+        ("WITH n AS MATERIALIZED (SELECT v, 'JB-'%", 1),
+        ("%nextval%", 1),
+    ] {
         let prepared = diesel::sql_query(format!(
-            "SELECT count(*) AS n FROM pg_prepared_statements WHERE statement LIKE '{statement}'"
+            "SELECT count(*) AS n FROM pg_prepared_statements WHERE statement LIKE '{}'",
+            statement.replace('\'', "''")
         ))
         .get_result::<Count>(&mut *conn)
         .unwrap();
-        assert_eq!(prepared.n, 1, "{statement}");
+        assert_eq!(prepared.n, times, "{statement}");
     }
+}
+
+/// On PostgreSQL the create statement numbers the ticket: every text that carries the
+/// number (the ticket's state, its first event, the notice, the webhook body) carries the
+/// one the sequence gave, never the placeholder the service built them with; and a
+/// seventh digit is kept, not cut to six.
+#[test]
+fn postgres_writes_the_sequence_number_everywhere() {
+    let Some(db) = TestDb::postgres() else { return };
+    let mut conn = db.conn();
+    let county = County::new(&mut conn);
+    county.file(&mut conn, "utilities", at(2026, 5, 6, 9, 0));
+    diesel::sql_query("SELECT setval('ticket_number_2026', 999999)")
+        .execute(&mut *conn)
+        .unwrap();
+    let hook = crate::webhooks::tests::hook(&mut conn, &["ticket.*"], false).id;
+    let t = county.file(&mut conn, "utilities", at(2026, 5, 6, 9, 1));
+    assert_eq!(t.number.to_string(), "JB-2026-1000000");
+    assert_eq!(get(&mut conn, t.id, &county.officer).unwrap(), t);
+    let placeholder = super::numbers::placeholder(2026).unwrap().to_string();
+    #[derive(QueryableByName)]
+    struct Texts {
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        n: String,
+    }
+    let row = diesel::sql_query(format!(
+        "SELECT t.number || t.state || e.data || string_agg(o.subject || o.body, '') AS n \
+         FROM tickets t JOIN ticket_events e ON e.ticket_id = t.id \
+         JOIN outbox o ON o.ticket_id = t.id WHERE t.id = '{}' \
+         GROUP BY t.number, t.state, e.data",
+        t.id
+    ))
+    .get_result::<Texts>(&mut *conn)
+    .unwrap()
+    .n;
+    assert!(!row.contains(&placeholder), "{row}");
+    assert!(!row.contains("JB-2026-100000\""), "{row}");
+    // The number, the state, the event, two mails and a webhook each carry it.
+    assert!(row.matches("JB-2026-1000000").count() >= 6, "{row}");
+    let rows = outbox::list(&mut conn, None, 100).unwrap();
+    let delivery = rows
+        .iter()
+        .find(|m| m.webhook_id == Some(hook) && m.ticket_id == Some(t.id.as_uuid()))
+        .expect("the create's webhook row");
+    let body: serde_json::Value = serde_json::from_str(&delivery.body).unwrap();
+    assert_eq!(body["ticket"]["number"], "JB-2026-1000000");
 }
 
 /// Issue 9: a filtered list goes out unnamed, so PostgreSQL plans it for the values asked

@@ -37,10 +37,13 @@ pub(crate) fn placeholder(year: i32) -> Result<TicketNumber, StoreError> {
     TicketNumber::new(year, seq).map_err(|e| StoreError::Other(format!("ticket number: {e}")))
 }
 
-/// True when a create failed because `year`'s sequence does not exist yet: its first
-/// ticket on this database (PostgreSQL's message names the relation).
+/// True when a create failed over `year`'s sequence: it does not exist yet, the year's
+/// first ticket on this database. PostgreSQL's message names the relation in every
+/// language its `lc_messages` may be set to; diesel gives no SQLSTATE for it. Another
+/// failure naming the sequence is only tried once more after a harmless
+/// `CREATE SEQUENCE IF NOT EXISTS`, and then reported.
 pub(crate) fn missing_sequence(message: &str, year: i32) -> bool {
-    message.contains(&format!("\"ticket_number_{year}\" does not exist"))
+    message.contains(&format!("ticket_number_{year}"))
 }
 
 /// Creates `year`'s sequence. Runs outside a transaction; another node creating it at the
